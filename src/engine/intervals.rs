@@ -1,0 +1,228 @@
+//! Consequences computed once a component has run: arrears, availability (L2, B4),
+//! ownership (T6, B7), invoices (L4, B6) and the per-account summary.
+
+use super::component::Run;
+use super::outcome::{AvailabilityRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use crate::calendar::Instant;
+use crate::ids::AccountId;
+use crate::money::Money;
+use crate::rules::RuleId;
+use std::collections::BTreeMap;
+
+/// Disjoint, sorted half-open intervals during which an account is in arrears.
+#[derive(Clone, Debug, Default)]
+struct Arrears(Vec<(Instant, Instant)>);
+
+impl Arrears {
+    fn contains(&self, t: Instant) -> bool {
+        let i = self.0.partition_point(|&(from, _)| from <= t);
+        i > 0 && t < self.0[i - 1].1
+    }
+}
+
+/// SPEC §5.5: an unsettled bill puts its payer in arrears from `issued_at + grace_hours`
+/// until fully settled. Unions the intervals of each payer, clipped to `end`.
+fn arrears(run: &Run<'_>, end: Instant) -> Vec<Arrears> {
+    let grace = i64::from(run.s.settings.policy.grace_hours) * 3600;
+    let mut raw: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); run.accounts.len()];
+    for (i, st) in run.bills.iter().enumerate() {
+        if !st.short_at_issue {
+            continue;
+        }
+        let from = run.comp.bills[i].issued_at.plus_seconds(grace);
+        let to = st.settled_at.unwrap_or(end).min(end);
+        if from < to {
+            raw[st.payer].push((from, to));
+        }
+    }
+    raw.into_iter()
+        .map(|mut v| {
+            v.sort_unstable();
+            let mut merged: Vec<(Instant, Instant)> = Vec::with_capacity(v.len());
+            for (from, to) in v {
+                match merged.last_mut() {
+                    Some(last) if from <= last.1 => last.1 = last.1.max(to),
+                    _ => merged.push((from, to)),
+                }
+            }
+            Arrears(merged)
+        })
+        .collect()
+}
+
+/// Pushes `[from, to)` with `value`, extending the previous row when the value is the same,
+/// so rows are maximal.
+fn push_segment<T: PartialEq>(
+    out: &mut Vec<(Instant, Instant, T)>,
+    from: Instant,
+    to: Instant,
+    value: T,
+) {
+    if from >= to {
+        return;
+    }
+    if let Some(last) = out.last_mut() {
+        if last.1 == from && last.2 == value {
+            last.1 = to;
+            return;
+        }
+    }
+    out.push((from, to, value));
+}
+
+/// The active main of each local account over the horizon: `(from, main)` steps.
+fn main_steps(run: &Run<'_>, a: usize, start: Instant) -> Vec<(Instant, Option<AccountId>)> {
+    let mut steps = vec![(start, run.accounts[a].history.active_main(start))];
+    for tr in &run.accounts[a].history.transitions {
+        if tr.active > start {
+            steps.push((tr.active, tr.main));
+        }
+    }
+    steps
+}
+
+/// availability.csv rows of the component (SPEC §5.6).
+pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
+    let (start, end) = (run.s.settings.start, run.s.settings.end);
+    let arrears = arrears(run, end);
+    let mut rows = Vec::new();
+    for a in 0..run.accounts.len() {
+        let steps = main_steps(run, a, start);
+        let mut points: Vec<Instant> = vec![start];
+        points.extend(steps.iter().map(|s| s.0));
+        points.extend(arrears[a].0.iter().flat_map(|&(f, t)| [f, t]));
+        for &(_, main) in &steps {
+            if let Some(m) = main {
+                points.extend(arrears[run.local(m)].0.iter().flat_map(|&(f, t)| [f, t]));
+            }
+        }
+        points.retain(|&p| p >= start && p < end);
+        points.sort_unstable();
+        points.dedup();
+        let mut segments = Vec::new();
+        for (k, &from) in points.iter().enumerate() {
+            let to = points.get(k + 1).copied().unwrap_or(end);
+            let step = steps.partition_point(|s| s.0 <= from);
+            let main = steps[step.saturating_sub(1)].1;
+            let cause = match main {
+                Some(m) if arrears[run.local(m)].contains(from) => Some((m, RuleId::L2)),
+                _ if arrears[a].contains(from) => Some((run.accounts[a].id, RuleId::B4)),
+                _ => None,
+            };
+            push_segment(&mut segments, from, to, cause);
+        }
+        rows.extend(
+            segments
+                .into_iter()
+                .map(|(from, to, cause)| AvailabilityRow {
+                    account: run.accounts[a].id,
+                    from,
+                    to,
+                    status: if cause.is_some() {
+                        Status::Unavailable
+                    } else {
+                        Status::Available
+                    },
+                    cause,
+                }),
+        );
+    }
+    rows
+}
+
+/// ownership.csv rows (SPEC §5.9): a linked account's resources belong to its active main.
+pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
+    let (start, end) = (run.s.settings.start, run.s.settings.end);
+    let mut rows = Vec::new();
+    for (a, acc) in run.accounts.iter().enumerate() {
+        let steps = main_steps(run, a, start);
+        let mut segments = Vec::new();
+        for (k, &(from, main)) in steps.iter().enumerate() {
+            let to = steps.get(k + 1).map_or(end, |s| s.0).min(end);
+            let owner = main.map_or((acc.id, RuleId::B7), |m| (m, RuleId::T6));
+            push_segment(&mut segments, from.max(start), to, owner);
+        }
+        let resources = run
+            .comp
+            .resources
+            .iter()
+            .filter(|&&r| run.s.resources[r.index()].account == acc.id);
+        for &r in resources {
+            rows.extend(
+                segments
+                    .iter()
+                    .map(|&(from, to, (owner, rule))| OwnershipRow {
+                        resource: r,
+                        owner,
+                        from,
+                        to,
+                        rule,
+                    }),
+            );
+        }
+    }
+    rows
+}
+
+/// invoices.csv rows (SPEC §5.8), keyed for merging.
+pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
+    let calendar = &run.s.settings.calendar;
+    let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
+    for (i, st) in run.bills.iter().enumerate() {
+        if !st.paid.is_positive() {
+            continue;
+        }
+        let bill = &run.comp.bills[i];
+        let key = (
+            calendar.month_of(bill.cycle_start),
+            run.accounts[st.payer].id,
+            bill.account,
+        );
+        *sums.entry(key).or_insert(Money::ZERO) += st.paid;
+    }
+    sums.into_iter()
+        .map(|((month, recipient, account), amount)| InvoiceRow {
+            month,
+            recipient,
+            account,
+            amount,
+            rule: if recipient != account {
+                RuleId::L4
+            } else {
+                RuleId::B6
+            },
+        })
+        .collect()
+}
+
+/// summary.csv rows: what each account incurred, what it paid for, and its final balance.
+pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
+    let mut rows: Vec<SummaryRow> = run
+        .accounts
+        .iter()
+        .map(|acc| SummaryRow {
+            account: acc.id,
+            list: Money::ZERO,
+            discount: Money::ZERO,
+            coupon: Money::ZERO,
+            paid: Money::ZERO,
+            outstanding: Money::ZERO,
+            paid_as_payer: Money::ZERO,
+            outstanding_as_payer: Money::ZERO,
+            balance_end: acc.balance,
+        })
+        .collect();
+    for (i, st) in run.bills.iter().enumerate() {
+        let incurring = run.local(run.comp.bills[i].account);
+        let r = &mut rows[incurring];
+        r.list += run.comp.bills[i].list;
+        r.discount += st.discount;
+        r.coupon += st.coupon;
+        r.paid += st.paid;
+        r.outstanding += st.outstanding;
+        let p = &mut rows[st.payer];
+        p.paid_as_payer += st.paid;
+        p.outstanding_as_payer += st.outstanding;
+    }
+    rows
+}

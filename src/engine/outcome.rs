@@ -1,0 +1,260 @@
+//! What a simulation produces: typed report rows, not yet formatted.
+//!
+//! Rows that SPEC §6 orders by "processing order" carry a [`ProcKey`], so the rows of
+//! independently simulated components merge into exactly the order one sequential run
+//! would have produced.
+
+use crate::calendar::Instant;
+use crate::ids::{AccountId, CouponId, ResourceId};
+use crate::money::Money;
+use crate::rules::RuleId;
+use crate::timeline::{Bill, BillOrder};
+
+/// Global processing order (SPEC §5): by instant, bills (in bill order) before events (in
+/// file order), then the position of a row within one bill's or event's processing.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProcKey {
+    pub time: Instant,
+    /// 0 for a bill, 1 for an event.
+    pub phase: u8,
+    /// Bill order's (account, resource) or the event's seq.
+    pub primary: u64,
+    /// Bill order's cycle start, 0 for an event.
+    pub secondary: i64,
+    pub sub: u32,
+}
+
+impl ProcKey {
+    pub fn bill(order: BillOrder, sub: u32) -> ProcKey {
+        let (issued, account, resource, cycle_start) = order;
+        ProcKey {
+            time: issued,
+            phase: 0,
+            primary: (u64::from(account.0) << 32) | u64::from(resource.0),
+            secondary: cycle_start.0,
+            sub,
+        }
+    }
+
+    pub fn event(time: Instant, seq: u32, sub: u32) -> ProcKey {
+        ProcKey {
+            time,
+            phase: 1,
+            primary: u64::from(seq),
+            secondary: 0,
+            sub,
+        }
+    }
+}
+
+/// Names a bill in output: `resource_id@time`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BillRef {
+    pub resource: ResourceId,
+    pub at: Instant,
+}
+
+impl From<&Bill> for BillRef {
+    fn from(b: &Bill) -> Self {
+        BillRef {
+            resource: b.resource,
+            at: b.id_time,
+        }
+    }
+}
+
+/// A row of bills.csv, with final paid and outstanding amounts.
+#[derive(Clone, Debug)]
+pub struct BillRow {
+    pub bill: Bill,
+    pub discount: Money,
+    pub coupon: Money,
+    pub payable: Money,
+    pub paid: Money,
+    pub outstanding: Money,
+    pub payer: AccountId,
+    pub pricing: AccountId,
+    pub rule: RuleId,
+}
+
+/// A row of coupon_use.csv.
+#[derive(Clone, Debug)]
+pub struct CouponUse {
+    pub order: (BillOrder, u32),
+    pub time: Instant,
+    pub coupon: CouponId,
+    pub owner: AccountId,
+    pub bill: BillRef,
+    pub account: AccountId,
+    pub amount: Money,
+    pub remaining: Money,
+    pub rule: RuleId,
+}
+
+/// Kinds of ledger entries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    Payment,
+    Settlement,
+    Topup,
+    Refund,
+}
+
+impl Entry {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Entry::Payment => "payment",
+            Entry::Settlement => "settlement",
+            Entry::Topup => "topup",
+            Entry::Refund => "refund",
+        }
+    }
+}
+
+/// A row of ledger.csv.
+#[derive(Clone, Debug)]
+pub struct LedgerRow {
+    pub key: ProcKey,
+    pub time: Instant,
+    pub account: AccountId,
+    pub entry: Entry,
+    pub amount: Money,
+    pub balance_after: Money,
+    pub bill: Option<BillRef>,
+}
+
+/// Kinds of alerts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    HighBill,
+    LowBalance,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::HighBill => "high_bill",
+            AlertKind::LowBalance => "low_balance",
+        }
+    }
+}
+
+/// A row of alerts.csv.
+#[derive(Clone, Debug)]
+pub struct AlertRow {
+    pub key: ProcKey,
+    pub time: Instant,
+    pub kind: AlertKind,
+    pub subject: AccountId,
+    pub recipient: AccountId,
+    pub amount: Money,
+    pub threshold: Money,
+    pub bill: Option<BillRef>,
+    pub rule: RuleId,
+}
+
+/// What became of an event.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Deferred,
+    Rejected,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Deferred => "deferred",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// A row of events.csv; the event's own fields are read from the scenario by `seq`.
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    /// Index into `Scenario::events`.
+    pub event: usize,
+    pub outcome: Outcome,
+    pub effective_at: Option<Instant>,
+    pub amount: Option<Money>,
+    pub rule: RuleId,
+    pub detail: String,
+}
+
+/// Available or not.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Available,
+    Unavailable,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Available => "available",
+            Status::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// A row of availability.csv: one maximal interval of one account's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AvailabilityRow {
+    pub account: AccountId,
+    pub from: Instant,
+    pub to: Instant,
+    pub status: Status,
+    /// With `rule`, `None` when available.
+    pub cause: Option<(AccountId, RuleId)>,
+}
+
+/// A row of ownership.csv.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnershipRow {
+    pub resource: ResourceId,
+    pub owner: AccountId,
+    pub from: Instant,
+    pub to: Instant,
+    pub rule: RuleId,
+}
+
+/// A row of invoices.csv.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceRow {
+    /// Local (year, month) of the bills' cycle start.
+    pub month: (i32, u32),
+    pub recipient: AccountId,
+    pub account: AccountId,
+    pub amount: Money,
+    pub rule: RuleId,
+}
+
+/// A row of summary.csv.
+#[derive(Clone, Debug)]
+pub struct SummaryRow {
+    pub account: AccountId,
+    pub list: Money,
+    pub discount: Money,
+    pub coupon: Money,
+    pub paid: Money,
+    pub outstanding: Money,
+    pub paid_as_payer: Money,
+    pub outstanding_as_payer: Money,
+    pub balance_end: Money,
+}
+
+/// Every report's rows, each list already in its SPEC §6 order.
+#[derive(Debug, Default)]
+pub struct Results {
+    pub bills: Vec<BillRow>,
+    pub coupon_use: Vec<CouponUse>,
+    pub ledger: Vec<LedgerRow>,
+    pub availability: Vec<AvailabilityRow>,
+    pub alerts: Vec<AlertRow>,
+    pub invoices: Vec<InvoiceRow>,
+    pub ownership: Vec<OwnershipRow>,
+    pub events: Vec<EventRow>,
+    pub summary: Vec<SummaryRow>,
+}

@@ -1,0 +1,125 @@
+//! trustsim simulates finance-trusteeship billing: a main account paying the bills of up to
+//! 300 linked accounts. It reads a scenario directory, steps through every billing cycle, and
+//! writes CSV reports that say who paid each bill and which rule of the SPEC decided it.
+//!
+//! The data flows one way: [`scenario::load`] (files → typed, validated [`Scenario`]) →
+//! [`timeline`] (usage → bills; accounts → independent components) → [`engine::simulate`]
+//! (pure, parallel across components) → [`report`] (nine CSV files, written atomically).
+//!
+//! ```no_run
+//! let summary = trustsim::run(
+//!     std::path::Path::new("scenarios/quickstart"),
+//!     &trustsim::RunOptions::default(),
+//! )?;
+//! println!("{} bills written to {}", summary.bills, summary.out_dir.display());
+//! # Ok::<(), trustsim::Error>(())
+//! ```
+
+pub mod calendar;
+pub mod check;
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod money;
+pub mod report;
+pub mod rules;
+pub mod scenario;
+pub mod timeline;
+
+pub use error::{Error, Problem};
+pub use scenario::Scenario;
+
+use engine::outcome::Results;
+use money::Money;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant as Clock};
+
+/// Options of one run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Where reports go; default `output/<scenario name>`.
+    pub out: Option<PathBuf>,
+}
+
+/// What a run did, for the end-of-run summary line.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub name: String,
+    pub out_dir: PathBuf,
+    pub accounts: usize,
+    pub components: usize,
+    pub usage_rows: usize,
+    pub events: usize,
+    pub bills: usize,
+    pub list: Money,
+    pub paid: Money,
+    pub outstanding: Money,
+    pub elapsed: Duration,
+    /// The scenario's money rules, to print the totals.
+    pub money: money::MoneyRules,
+}
+
+/// Builds the bills and components of a loaded scenario and simulates them.
+pub fn simulate(scenario: &Scenario) -> Result<Results, Error> {
+    simulate_with_progress(scenario, &|| {}).map(|(results, _)| results)
+}
+
+/// [`simulate`], calling `on_component` as each component finishes; also returns the
+/// component count.
+pub fn simulate_with_progress(
+    scenario: &Scenario,
+    on_component: &(dyn Fn() + Sync),
+) -> Result<(Results, usize), Error> {
+    let bills = timeline::build_bills(scenario)?;
+    let components = timeline::components(scenario, bills);
+    let results = engine::simulate(scenario, &components, on_component);
+    Ok((results, components.len()))
+}
+
+/// The default output directory of a scenario: `output/<name>`.
+pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
+    Path::new("output").join(&scenario.settings.name)
+}
+
+/// Loads, simulates and writes the reports of the scenario in `dir`.
+pub fn run(dir: &Path, options: &RunOptions) -> Result<RunSummary, Error> {
+    let clock = Clock::now();
+    let scenario = scenario::load(dir)?;
+    let (results, components) = simulate_with_progress(&scenario, &|| {})?;
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&scenario));
+    report::write_atomically(&scenario, &results, &out_dir)?;
+    Ok(summarize(
+        &scenario,
+        &results,
+        components,
+        out_dir,
+        clock.elapsed(),
+    ))
+}
+
+/// Totals for the summary line, added serially in bill order.
+pub fn summarize(
+    scenario: &Scenario,
+    results: &Results,
+    components: usize,
+    out_dir: PathBuf,
+    elapsed: Duration,
+) -> RunSummary {
+    RunSummary {
+        name: scenario.settings.name.clone(),
+        out_dir,
+        accounts: scenario.accounts.len(),
+        components,
+        usage_rows: scenario.usage.len(),
+        events: scenario.events.len(),
+        bills: results.bills.len(),
+        list: results.bills.iter().map(|b| b.bill.list).sum(),
+        paid: results.bills.iter().map(|b| b.paid).sum(),
+        outstanding: results.bills.iter().map(|b| b.outstanding).sum(),
+        elapsed,
+        money: scenario.settings.money,
+    }
+}

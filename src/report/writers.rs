@@ -1,0 +1,296 @@
+//! One function per report: the columns and row formatting of each SPEC §6 table.
+
+use super::csv_out::CsvOut;
+use crate::engine::outcome::{BillRef, Results};
+use crate::error::Error;
+use crate::scenario::Scenario;
+use std::path::Path;
+
+fn open<'a>(s: &'a Scenario, dir: &Path, name: &str, header: &[&str]) -> Result<CsvOut<'a>, Error> {
+    CsvOut::create(dir, name, header, &s.settings.calendar, s.settings.money)
+}
+
+/// `resource_id@time`, the bill id of SPEC §5.2.
+fn bill_id(s: &Scenario, b: &BillRef) -> String {
+    let mut id = String::with_capacity(48);
+    id.push_str(s.resource_name(b.resource));
+    id.push('@');
+    s.settings.calendar.write_time(b.at, &mut id);
+    id
+}
+
+pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "bills.csv",
+        &[
+            "bill_id",
+            "account_id",
+            "resource_id",
+            "product",
+            "billing_method",
+            "cycle",
+            "cycle_start",
+            "cycle_end",
+            "issued_at",
+            "list_amount",
+            "discount_amount",
+            "coupon_amount",
+            "payable_amount",
+            "paid_amount",
+            "outstanding_amount",
+            "payer_id",
+            "pricing_account_id",
+            "rule",
+        ],
+    )?;
+    for row in &r.bills {
+        let b = &row.bill;
+        let res = &s.resources[b.resource.index()];
+        out.str(&bill_id(s, &BillRef::from(b)))
+            .str(s.account_name(b.account))
+            .str(s.resource_name(b.resource))
+            .str(&res.product)
+            .str(res.billing.as_str())
+            .str(res.cycle.as_str())
+            .time(b.cycle_start)
+            .time(b.cycle_end)
+            .time(b.issued_at)
+            .money(b.list)
+            .money(row.discount)
+            .money(row.coupon)
+            .money(row.payable)
+            .money(row.paid)
+            .money(row.outstanding)
+            .str(s.account_name(row.payer))
+            .str(s.account_name(row.pricing))
+            .str(row.rule.as_str());
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn coupon_use(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "coupon_use.csv",
+        &[
+            "time",
+            "coupon_id",
+            "owner_id",
+            "bill_id",
+            "account_id",
+            "amount",
+            "remaining",
+            "rule",
+        ],
+    )?;
+    for c in &r.coupon_use {
+        out.time(c.time)
+            .str(s.coupon_name(c.coupon))
+            .str(s.account_name(c.owner))
+            .str(&bill_id(s, &c.bill))
+            .str(s.account_name(c.account))
+            .money(c.amount)
+            .money(c.remaining)
+            .str(c.rule.as_str());
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn ledger(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "ledger.csv",
+        &[
+            "time",
+            "account_id",
+            "entry",
+            "amount",
+            "balance_after",
+            "bill_id",
+        ],
+    )?;
+    for l in &r.ledger {
+        let bill = l.bill.map(|b| bill_id(s, &b)).unwrap_or_default();
+        out.time(l.time)
+            .str(s.account_name(l.account))
+            .str(l.entry.as_str())
+            .money(l.amount)
+            .money(l.balance_after)
+            .str(&bill);
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn availability(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "availability.csv",
+        &[
+            "account_id",
+            "from",
+            "to",
+            "status",
+            "cause_account_id",
+            "rule",
+        ],
+    )?;
+    for a in &r.availability {
+        let (cause, rule) = match a.cause {
+            Some((c, rule)) => (s.account_name(c), rule.as_str()),
+            None => ("", ""),
+        };
+        out.str(s.account_name(a.account))
+            .time(a.from)
+            .time(a.to)
+            .str(a.status.as_str())
+            .str(cause)
+            .str(rule);
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn alerts(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "alerts.csv",
+        &[
+            "time",
+            "kind",
+            "subject_id",
+            "recipient_id",
+            "amount",
+            "threshold",
+            "bill_id",
+            "rule",
+        ],
+    )?;
+    for a in &r.alerts {
+        let bill = a.bill.map(|b| bill_id(s, &b)).unwrap_or_default();
+        out.time(a.time)
+            .str(a.kind.as_str())
+            .str(s.account_name(a.subject))
+            .str(s.account_name(a.recipient))
+            .money(a.amount)
+            .money(a.threshold)
+            .str(&bill)
+            .str(a.rule.as_str());
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn invoices(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "invoices.csv",
+        &["month", "recipient_id", "account_id", "amount", "rule"],
+    )?;
+    for i in &r.invoices {
+        let (y, m) = i.month;
+        out.str(&format!("{y:04}-{m:02}"))
+            .str(s.account_name(i.recipient))
+            .str(s.account_name(i.account))
+            .money(i.amount)
+            .str(i.rule.as_str());
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn ownership(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "ownership.csv",
+        &["resource_id", "owner_id", "from", "to", "rule"],
+    )?;
+    for o in &r.ownership {
+        out.str(s.resource_name(o.resource))
+            .str(s.account_name(o.owner))
+            .time(o.from)
+            .time(o.to)
+            .str(o.rule.as_str());
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn events(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "events.csv",
+        &[
+            "seq",
+            "time",
+            "kind",
+            "account_id",
+            "main_id",
+            "resource_id",
+            "outcome",
+            "effective_at",
+            "amount",
+            "rule",
+            "detail",
+        ],
+    )?;
+    for row in &r.events {
+        let e = &s.events[row.event];
+        out.str(&e.seq.to_string())
+            .time(e.time)
+            .str(e.kind.name())
+            .str(&e.account_field)
+            .str(&e.main_field)
+            .str(&e.resource_field)
+            .str(row.outcome.as_str())
+            .opt_time(row.effective_at)
+            .opt_money(row.amount)
+            .str(row.rule.as_str())
+            .str(&row.detail);
+        out.end_row()?;
+    }
+    out.finish()
+}
+
+pub(super) fn summary(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
+    let mut out = open(
+        s,
+        dir,
+        "summary.csv",
+        &[
+            "account_id",
+            "list_amount",
+            "discount_amount",
+            "coupon_amount",
+            "paid_amount",
+            "outstanding_amount",
+            "paid_as_payer",
+            "outstanding_as_payer",
+            "balance_end",
+        ],
+    )?;
+    for a in &r.summary {
+        out.str(s.account_name(a.account))
+            .money(a.list)
+            .money(a.discount)
+            .money(a.coupon)
+            .money(a.paid)
+            .money(a.outstanding)
+            .money(a.paid_as_payer)
+            .money(a.outstanding_as_payer)
+            .money(a.balance_end);
+        out.end_row()?;
+    }
+    out.finish()
+}
