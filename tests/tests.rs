@@ -1,0 +1,5 @@
+//! One integration-test binary: golden scenarios, CLI behaviour and errors, invariants.
+
+mod cli;
+mod golden;
+mod util;
