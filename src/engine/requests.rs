@@ -75,7 +75,7 @@ pub(super) fn event(run: &mut Run<'_>, index: usize) {
             match run.accounts[a].history.active_main(t) {
                 Some(main) => {
                     let detail = format!(
-                        "Cost Analysis is not available to a linked account (main {})",
+                        "Cost Analysis is not available to a linked account (linked to {})",
                         run.s.account_name(main)
                     );
                     run.event_row(index, Outcome::Rejected, RuleId::L7, None, None, detail);
