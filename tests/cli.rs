@@ -8,7 +8,8 @@ const SETTINGS: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\n";
 const ACCOUNTS: &str = "account_id,enterprise_id,balance\nL,e1,100.00\nM,e1,100.00\n";
 const RESOURCES: &str = "resource_id,account_id,product,billing_method,cycle,expires_at\n\
 r1,L,ecs,pay_as_you_go,daily,\nr2,L,oss,subscription,monthly,2026-04-01\n";
-const USAGE: &str = "time,resource_id,amount\n2026-03-01T10:00:00,r1,1.00\n2026-03-02T10:00:00,r2,30.00\n";
+const USAGE: &str =
+    "time,resource_id,amount\n2026-03-01T10:00:00,r1,1.00\n2026-03-02T10:00:00,r2,30.00\n";
 
 /// A valid scenario with `overrides` replacing (or, with empty text, deleting) files.
 fn scenario(overrides: &[(&str, &str)]) -> tempfile::TempDir {
@@ -64,7 +65,11 @@ fn assert_rejected(overrides: &[(&str, &str)], expected: &[&str]) -> String {
 fn valid_scenario_runs_and_prints_a_summary() {
     let dir = scenario(&[]);
     let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("2 bills from 2 usage rows"), "{stdout}");
     for f in trustsim::report::REPORT_FILES {
@@ -74,9 +79,16 @@ fn valid_scenario_runs_and_prints_a_summary() {
 
 #[test]
 fn default_output_goes_to_output_slash_name() {
-    let dir = scenario(&[("scenario.toml", "name = \"demo\"\nstart = 2026-03-01\nend = 2026-03-05\n")]);
+    let dir = scenario(&[(
+        "scenario.toml",
+        "name = \"demo\"\nstart = 2026-03-01\nend = 2026-03-05\n",
+    )]);
     let out = trustsim(&["run", "."], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(dir.path().join("output/demo/bills.csv").is_file());
 }
 
@@ -93,15 +105,24 @@ fn validate_writes_nothing() {
 fn missing_required_files() {
     assert_rejected(
         &[("usage.csv", ""), ("accounts.csv", "")],
-        &["accounts.csv:0: -: file is missing", "usage.csv:0: -: file is missing"],
+        &[
+            "accounts.csv:0: -: file is missing",
+            "usage.csv:0: -: file is missing",
+        ],
     );
-    assert_rejected(&[("scenario.toml", "")], &["scenario.toml:0: -: file is missing"]);
+    assert_rejected(
+        &[("scenario.toml", "")],
+        &["scenario.toml:0: -: file is missing"],
+    );
 }
 
 #[test]
 fn settings_errors_name_line_and_key() {
     assert_rejected(
-        &[("scenario.toml", "start = \"2026-03-01\"\nend = \"2026-03-05\"\ncolour = \"red\"\n")],
+        &[(
+            "scenario.toml",
+            "start = \"2026-03-01\"\nend = \"2026-03-05\"\ncolour = \"red\"\n",
+        )],
         &["scenario.toml:3: colour: unknown field `colour`"],
     );
     assert_rejected(
@@ -115,40 +136,68 @@ fn settings_errors_name_line_and_key() {
             "scenario.toml:9: grace_hours:",
         ],
     );
-    assert_rejected(&[("scenario.toml", "end = \"2026-03-05\"\n")], &["scenario.toml:0: start: required setting"]);
     assert_rejected(
-        &[("scenario.toml", "start = \"2026-03-05\"\nend = \"2026-03-01\"\n")],
+        &[("scenario.toml", "end = \"2026-03-05\"\n")],
+        &["scenario.toml:0: start: required setting"],
+    );
+    assert_rejected(
+        &[(
+            "scenario.toml",
+            "start = \"2026-03-05\"\nend = \"2026-03-01\"\n",
+        )],
         &["scenario.toml:2: end: expected `end` to be after `start`"],
     );
     assert_rejected(&[("scenario.toml", "start = [\n")], &["scenario.toml:"]);
-    assert_rejected(&[("scenario.toml", "max_linked = 0\nstart = \"2026-03-01\"\nend = \"2026-03-05\"\n")], &["scenario.toml:1: max_linked:"]);
+    assert_rejected(
+        &[(
+            "scenario.toml",
+            "max_linked = 0\nstart = \"2026-03-01\"\nend = \"2026-03-05\"\n",
+        )],
+        &["scenario.toml:1: max_linked:"],
+    );
 }
 
 #[test]
 fn header_errors() {
     assert_rejected(
-        &[("accounts.csv", "account_id,enterprise_id,colour\nL,e1,red\n")],
+        &[(
+            "accounts.csv",
+            "account_id,enterprise_id,colour\nL,e1,red\n",
+        )],
         &["accounts.csv:1: colour: unknown column"],
     );
     assert_rejected(
-        &[("accounts.csv", "account_id,account_id,enterprise_id\nL,L,e1\n")],
+        &[(
+            "accounts.csv",
+            "account_id,account_id,enterprise_id\nL,L,e1\n",
+        )],
         &["accounts.csv:1: account_id: duplicate column"],
     );
     assert_rejected(
         &[("usage.csv", "time,resource_id\n2026-03-01,r1\n")],
         &["usage.csv:1: amount: required column is missing"],
     );
-    assert_rejected(&[("usage.csv", "\n")], &["usage.csv:1: -: expected a header row"]);
+    assert_rejected(
+        &[("usage.csv", "\n")],
+        &["usage.csv:1: -: expected a header row"],
+    );
 }
 
 #[test]
 fn row_shape_and_encoding_errors() {
     assert_rejected(
-        &[("usage.csv", "time,resource_id,amount\n2026-03-01T10:00:00,r1\n")],
+        &[(
+            "usage.csv",
+            "time,resource_id,amount\n2026-03-01T10:00:00,r1\n",
+        )],
         &["usage.csv:2: -: expected 3 fields like the header, found 2"],
     );
     let dir = scenario(&[]);
-    std::fs::write(dir.path().join("accounts.csv"), b"account_id,enterprise_id\nL,e1\nM,\xff\n").expect("write");
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        b"account_id,enterprise_id\nL,e1\nM,\xff\n",
+    )
+    .expect("write");
     let out = trustsim(&["validate", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("accounts.csv:3: -: invalid UTF-8"));
@@ -161,7 +210,11 @@ fn bom_quotes_blank_lines_and_spaces_are_accepted() {
         "\u{feff}account_id, enterprise_id ,balance\n\n\" L \", e1 ,\"100.00\"\n   \nM,e1,1\n",
     )]);
     let out = trustsim(&["validate", "."], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -178,8 +231,14 @@ fn time_errors() {
     );
     assert_rejected(
         &[
-            ("scenario.toml", "timezone = \"America/New_York\"\nstart = \"2026-03-01\"\nend = \"2026-03-10\"\n"),
-            ("usage.csv", "time,resource_id,amount\n2026-03-08T02:30:00,r1,1\n"),
+            (
+                "scenario.toml",
+                "timezone = \"America/New_York\"\nstart = \"2026-03-01\"\nend = \"2026-03-10\"\n",
+            ),
+            (
+                "usage.csv",
+                "time,resource_id,amount\n2026-03-08T02:30:00,r1,1\n",
+            ),
         ],
         &["usage.csv:2: time: 2026-03-08T02:30:00 does not exist in America/New_York"],
     );
@@ -199,11 +258,20 @@ fn amount_errors() {
         ],
     );
     assert_rejected(
-        &[("accounts.csv", "account_id,enterprise_id,balance\nL,e1,1.001\nM,e1,-1\n")],
-        &["accounts.csv:2: balance: expected at most 2 fraction digits", "accounts.csv:3: balance: expected an amount >= 0"],
+        &[(
+            "accounts.csv",
+            "account_id,enterprise_id,balance\nL,e1,1.001\nM,e1,-1\n",
+        )],
+        &[
+            "accounts.csv:2: balance: expected at most 2 fraction digits",
+            "accounts.csv:3: balance: expected an amount >= 0",
+        ],
     );
     assert_rejected(
-        &[("events.csv", "time,kind,account_id,amount\n2026-03-02,topup,L,0\n")],
+        &[(
+            "events.csv",
+            "time,kind,account_id,amount\n2026-03-02,topup,L,0\n",
+        )],
         &["events.csv:2: amount: expected an amount > 0"],
     );
 }
@@ -272,7 +340,10 @@ fn problems_are_capped_at_fifty() {
         usage.push_str("garbage,r1,x\n");
     }
     let stderr = assert_rejected(&[("usage.csv", &usage)], &["usage.csv:2: time:"]);
-    let problems = stderr.lines().filter(|l| l.starts_with("usage.csv:")).count();
+    let problems = stderr
+        .lines()
+        .filter(|l| l.starts_with("usage.csv:"))
+        .count();
     assert_eq!(problems, 50, "{stderr}");
     assert!(stderr.contains("stopped after 50 problems"));
 }
@@ -283,10 +354,17 @@ fn a_failed_run_leaves_the_previous_output_intact() {
     let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
     assert!(out.status.success());
     let before = std::fs::read(dir.path().join("reports/bills.csv")).expect("bills");
-    std::fs::write(dir.path().join("usage.csv"), "time,resource_id,amount\nbad,r1,1\n").expect("write");
+    std::fs::write(
+        dir.path().join("usage.csv"),
+        "time,resource_id,amount\nbad,r1,1\n",
+    )
+    .expect("write");
     let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(std::fs::read(dir.path().join("reports/bills.csv")).expect("bills"), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("reports/bills.csv")).expect("bills"),
+        before
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
         .filter_map(Result::ok)
@@ -305,9 +383,15 @@ fn check_reports_row_level_differences_and_missing_goldens() {
     let out = trustsim(&["check", "--bless", path], dir.path());
     assert!(out.status.success());
     let out = trustsim(&["check", path], dir.path());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let bills = dir.path().join("expected/bills.csv");
-    let text = std::fs::read_to_string(&bills).expect("bills").replace(",L,B1", ",M,B1");
+    let text = std::fs::read_to_string(&bills)
+        .expect("bills")
+        .replace(",L,B1", ",M,B1");
     std::fs::write(&bills, text).expect("write");
     std::fs::write(dir.path().join("expected/notes.txt"), "x").expect("write");
     let out = trustsim(&["check", path], dir.path());

@@ -9,7 +9,11 @@ fn check_all(threads: usize) {
     assert!(!dirs.is_empty(), "no scenarios found");
     let mut failures = String::new();
     for dir in &dirs {
-        assert!(dir.join("README.md").is_file(), "{} has no README.md", dir.display());
+        assert!(
+            dir.join("README.md").is_file(),
+            "{} has no README.md",
+            dir.display()
+        );
         match with_threads(threads, || check(dir, false)) {
             Ok(CheckOutcome::Match) => {}
             Ok(CheckOutcome::Differs(text)) => {

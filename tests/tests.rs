@@ -2,4 +2,5 @@
 
 mod cli;
 mod golden;
+mod invariants;
 mod util;

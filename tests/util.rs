@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The repository root (where Cargo.toml is).
 pub fn root() -> PathBuf {
@@ -26,12 +26,4 @@ pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T 
         .build()
         .expect("thread pool")
         .install(f)
-}
-
-/// Writes a file, creating parent directories.
-pub fn write(path: &Path, text: &str) {
-    if let Some(p) = path.parent() {
-        std::fs::create_dir_all(p).expect("mkdir");
-    }
-    std::fs::write(path, text).expect("write");
 }
