@@ -86,7 +86,7 @@ pub(super) fn event(run: &mut Run<'_>, index: usize) {
                     RuleId::L7,
                     None,
                     None,
-                    "not a linked account".into(),
+                    "not an active linked account".into(),
                 ),
             }
         }
