@@ -290,9 +290,14 @@ fn request(
         main: Some(main),
     });
     let main_name = run.s.account_name(main);
+    // What does not change hands is as much part of the decision as what does.
+    let kept = format!(
+        "{} keeps its own balance (L6) and its coupons are not shared with other linked accounts (T4)",
+        run.s.account_name(linked)
+    );
     if defer {
         let detail =
-            format!("unsettled bills: {main_name} takes over from the next billing period");
+            format!("unsettled bills: {main_name} takes over from the next billing period; {kept}");
         run.event_row(
             index,
             Outcome::Deferred,
@@ -302,7 +307,7 @@ fn request(
             detail,
         );
     } else {
-        let detail = format!("no unsettled bills: {main_name} pays from the next cycle");
+        let detail = format!("no unsettled bills: {main_name} pays from the next cycle; {kept}");
         run.event_row(
             index,
             Outcome::Applied,
