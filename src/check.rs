@@ -31,36 +31,12 @@ pub fn check(dir: &Path, bless: bool) -> Result<CheckOutcome, Error> {
         report::write_atomically(&scenario, &results, &expected)?;
         return Ok(CheckOutcome::Blessed);
     }
-    let actual = tempfile_dir()?;
-    let outcome = report::write_reports(&scenario, &results, actual.path())
-        .and_then(|()| compare(&expected, actual.path()));
-    outcome
-}
-
-/// A scratch directory removed on drop.
-struct ScratchDir(std::path::PathBuf);
-
-impl ScratchDir {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempfile_dir() -> Result<ScratchDir, Error> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let base = std::env::temp_dir();
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let p = base.join(format!("trustsim-check-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&p);
-    std::fs::create_dir_all(&p).map_err(|e| Error::io(&p, e))?;
-    Ok(ScratchDir(p))
+    let actual = tempfile::Builder::new()
+        .prefix("trustsim-check-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    report::write_reports(&scenario, &results, actual.path())?;
+    compare(&expected, actual.path())
 }
 
 /// Compares the report files of `actual` with `expected`: missing, extra and different

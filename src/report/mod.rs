@@ -48,47 +48,42 @@ pub fn write_atomically(scenario: &Scenario, results: &Results, out: &Path) -> R
     let name = out
         .file_name()
         .map_or_else(|| "reports".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = tempdir_in(&parent, &format!(".{name}.tmp"))?;
-    if let Err(e) = write_reports(scenario, results, &tmp) {
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    replace_dir(&tmp, out)
-}
-
-/// Creates a fresh, uniquely named directory in `parent`.
-fn tempdir_in(parent: &Path, prefix: &str) -> Result<PathBuf, Error> {
-    for n in 0..1000u32 {
-        let p = parent.join(format!("{prefix}-{}-{n}", std::process::id()));
-        match std::fs::create_dir(&p) {
-            Ok(()) => return Ok(p),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io(&p, e)),
-        }
-    }
-    Err(Error::io(
-        parent,
-        std::io::Error::other("could not create a temporary directory"),
-    ))
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    write_reports(scenario, results, tmp.path())?;
+    // Swap in the finished directory; `TempDir` removes it on any error before that.
+    replace_dir(&tmp.keep(), out)
 }
 
 /// Puts `new` in place of `target`: the old target is moved aside first and removed only
-/// once the new one is in place, so a failure restores it.
+/// once the new one is in place, so a failure restores it. `new` is removed on failure.
 fn replace_dir(new: &Path, target: &Path) -> Result<(), Error> {
-    if target.exists() {
-        let old = new.with_extension("old");
-        std::fs::rename(target, &old).map_err(|e| Error::io(target, e))?;
-        if let Err(e) = std::fs::rename(new, target) {
-            let _ = std::fs::rename(&old, target);
-            let _ = std::fs::remove_dir_all(new);
-            return Err(Error::io(target, e));
-        }
-        let _ = std::fs::remove_dir_all(&old);
-        Ok(())
-    } else {
-        std::fs::rename(new, target).map_err(|e| {
-            let _ = std::fs::remove_dir_all(new);
-            Error::io(target, e)
-        })
+    let swapped = swap_in(new, target);
+    if swapped.is_err() {
+        let _ = std::fs::remove_dir_all(new);
     }
+    swapped
+}
+
+fn swap_in(new: &Path, target: &Path) -> Result<(), Error> {
+    // A temporary directory is private (0700); reports are ordinary files for their readers.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(new, std::fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(new, e))?;
+    }
+    if !target.exists() {
+        return std::fs::rename(new, target).map_err(|e| Error::io(target, e));
+    }
+    let old = PathBuf::from(format!("{}-old", new.display()));
+    std::fs::rename(target, &old).map_err(|e| Error::io(target, e))?;
+    if let Err(e) = std::fs::rename(new, target) {
+        let _ = std::fs::rename(&old, target);
+        return Err(Error::io(target, e));
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
 }
