@@ -1342,7 +1342,7 @@ mod tests {
         // Collect boundaries: instants whose local time is a mark (earlier only for daily),
         // plus gap ends for skipped marks.
         let mut bounds: Vec<i64> = Vec::new();
-        let mut seen_daily = std::collections::HashSet::new();
+        let mut seen_daily = std::collections::BTreeSet::new();
         let mut t = from;
         let mut prev = c.zone.local(Instant(t - 60));
         while t < to {

@@ -38,6 +38,10 @@ interned_id!(
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     names: Vec<Box<str>>,
+    /// Name → index, for the reader's per-row lookups (a million usage rows each name a
+    /// resource). Only ever queried, never iterated, so hash order cannot reach output.
+    #[allow(clippy::disallowed_types)]
+    index: std::collections::HashMap<Box<str>, u32>,
 }
 
 impl Names {
@@ -45,7 +49,12 @@ impl Names {
     pub fn new(mut names: Vec<Box<str>>) -> Names {
         names.sort_unstable();
         names.dedup();
-        Names { names }
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        Names { names, index }
     }
 
     pub fn len(&self) -> usize {
@@ -58,10 +67,7 @@ impl Names {
 
     /// The index of `name`, if it is known.
     pub fn find(&self, name: &str) -> Option<u32> {
-        self.names
-            .binary_search_by(|n| n.as_ref().cmp(name))
-            .ok()
-            .map(|i| i as u32)
+        self.index.get(name).copied()
     }
 
     pub fn get(&self, index: usize) -> &str {

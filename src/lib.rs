@@ -70,9 +70,9 @@ pub fn simulate_with_progress(
     scenario: &Scenario,
     on_component: &(dyn Fn() + Sync),
 ) -> Result<(Results, usize), Error> {
-    let bills = timeline::build_bills(scenario)?;
-    let components = timeline::components(scenario, bills);
-    let results = engine::simulate(scenario, &components, on_component);
+    let mut bills = timeline::build_bills(scenario)?;
+    let components = timeline::components(scenario, &mut bills);
+    let results = engine::simulate(scenario, &components, bills, on_component);
     Ok((results, components.len()))
 }
 
@@ -118,7 +118,7 @@ pub fn summarize(
         bills: results.bills.len(),
         list: results.bills.iter().map(|b| b.bill.list).sum(),
         paid: results.bills.iter().map(|b| b.paid).sum(),
-        outstanding: results.bills.iter().map(|b| b.outstanding).sum(),
+        outstanding: results.bills.iter().map(|b| b.outstanding()).sum(),
         elapsed,
         money: scenario.settings.money,
     }

@@ -140,18 +140,50 @@ impl MoneyRules {
         Money(r)
     }
 
-    /// Appends the amount with exactly `scale` fraction digits.
+    /// Appends the amount with exactly `scale` fraction digits. Written digit by digit: this
+    /// runs for every amount of every report row.
     pub fn write(&self, m: Money, out: &mut String) {
-        use std::fmt::Write;
         let mut d = m.0;
         if d.scale() != self.scale {
             d.rescale(self.scale);
         }
+        let mantissa = d.mantissa();
         // `-0.00` can arise from a negative zero; print it as zero.
-        if d.is_zero() {
-            d = Decimal::new(0, self.scale);
+        if mantissa < 0 {
+            out.push('-');
         }
-        let _ = write!(out, "{d}");
+        // Digits are produced backwards into the end of a stack buffer, the point inserted
+        // on the way; u64 arithmetic covers every amount trustsim accepts (≤ 12 integer
+        // digits + 8 fraction digits, and sums of many of them).
+        let mut buf = [0u8; 48];
+        let mut pos = buf.len();
+        let scale = self.scale as usize;
+        let mut emit = |digit: u8, written: usize| {
+            if written == scale && scale > 0 {
+                pos -= 1;
+                buf[pos] = b'.';
+            }
+            pos -= 1;
+            buf[pos] = b'0' + digit;
+        };
+        let abs = mantissa.unsigned_abs();
+        let mut written = 0;
+        if let Ok(mut n) = u64::try_from(abs) {
+            while n > 0 || written <= scale {
+                emit((n % 10) as u8, written);
+                n /= 10;
+                written += 1;
+            }
+        } else {
+            let mut n = abs;
+            while n > 0 || written <= scale {
+                emit((n % 10) as u8, written);
+                n /= 10;
+                written += 1;
+            }
+        }
+        // Only ASCII digits and '.' were written.
+        out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
     }
 
     pub fn format(&self, m: Money) -> String {

@@ -6,10 +6,12 @@
 //! [`Component`], simulated on its own and in parallel.
 
 use crate::calendar::{Calendar, Instant};
+use crate::engine::outcome::BillRow;
 use crate::error::{Error, Problem};
 use crate::ids::{AccountId, ResourceId};
 use crate::money::Money;
 use crate::scenario::{BillingMethod, Event, EventKind, Scenario};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 /// A bill before anyone has paid it: what was incurred, when, and at what list price.
@@ -48,19 +50,22 @@ pub struct Component {
     pub accounts: Vec<AccountId>,
     /// Resources of those accounts, sorted.
     pub resources: Vec<ResourceId>,
-    /// In bill order.
-    pub bills: Vec<Bill>,
+    /// Its bills' positions in the scenario's bill list, which [`components`] groups by
+    /// component (each group in bill order).
+    pub bills: std::ops::Range<usize>,
     /// Indices into `Scenario::events`, sorted by (time, seq): processing order.
     pub events: Vec<usize>,
 }
 
-/// Builds every bill of the scenario, in bill order.
-pub fn build_bills(scenario: &Scenario) -> Result<Vec<Bill>, Error> {
+/// Builds every bill of the scenario, in bill order, as yet unprocessed rows: the engine
+/// prices and pays them in place, so a bill is one record from here to the report.
+pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
     let calendar: &Calendar = &scenario.settings.calendar;
     let money = scenario.settings.money;
-    let mut bills = Vec::new();
-    let mut overflow: Option<Problem> = None;
     let usage = &scenario.usage;
+    // Never more bills than usage rows; reserving avoids growth copies of a large table.
+    let mut bills = Vec::with_capacity(usage.len());
+    let mut overflow: Option<Problem> = None;
     let mut i = 0;
     while i < usage.len() {
         let u = usage[i];
@@ -68,7 +73,7 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<Bill>, Error> {
         let (cycle_start, cycle_end) = calendar.cycle_containing(resource.cycle, u.time);
         match resource.billing {
             BillingMethod::Subscription => {
-                bills.push(Bill {
+                bills.push(BillRow::unprocessed(Bill {
                     resource: u.resource,
                     account: resource.account,
                     cycle_start,
@@ -76,7 +81,7 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<Bill>, Error> {
                     issued_at: u.time,
                     id_time: u.time,
                     list: money.round(u.amount),
-                });
+                }));
                 i += 1;
             }
             BillingMethod::PayAsYouGo => {
@@ -103,7 +108,7 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<Bill>, Error> {
                     }
                     i += 1;
                 }
-                bills.push(Bill {
+                bills.push(BillRow::unprocessed(Bill {
                     resource: u.resource,
                     account: resource.account,
                     cycle_start,
@@ -111,14 +116,14 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<Bill>, Error> {
                     issued_at: cycle_end,
                     id_time: cycle_start,
                     list: money.round(sum),
-                });
+                }));
             }
         }
     }
     if let Some(p) = overflow {
         return Err(Error::Scenario(vec![p]));
     }
-    bills.sort_unstable_by_key(Bill::order);
+    bills.sort_unstable_by_key(|b| b.bill.order());
     Ok(bills)
 }
 
@@ -153,8 +158,9 @@ impl UnionFind {
     }
 }
 
-/// Cuts the scenario into components, ordered by their smallest account id.
-pub fn components(scenario: &Scenario, bills: Vec<Bill>) -> Vec<Component> {
+/// Cuts the scenario into components, ordered by their smallest account id, and regroups
+/// `bills` (in bill order) so each component's bills are one contiguous run.
+pub fn components(scenario: &Scenario, bills: &mut [BillRow]) -> Vec<Component> {
     let n = scenario.accounts.len();
     let mut uf = UnionFind::new(n);
     for e in &scenario.events {
@@ -177,9 +183,16 @@ pub fn components(scenario: &Scenario, bills: Vec<Bill>) -> Vec<Component> {
         let c = comp_of(r.account, &mut uf);
         comps[c].resources.push(r.id);
     }
-    for bill in bills {
-        let c = comp_of(bill.account, &mut uf);
-        comps[c].bills.push(bill);
+    // A stable sort by component keeps bill order inside each group.
+    let of_account: Vec<usize> = (0..n as u32)
+        .map(|a| comp_of(AccountId(a), &mut uf))
+        .collect();
+    bills.par_sort_by_key(|b| of_account[b.bill.account.index()]);
+    let mut start = 0;
+    for (c, comp) in comps.iter_mut().enumerate() {
+        let len = bills[start..].partition_point(|b| of_account[b.bill.account.index()] == c);
+        comp.bills = start..start + len;
+        start += len;
     }
     let mut order: Vec<usize> = (0..scenario.events.len()).collect();
     order.sort_by_key(|&i| event_key(&scenario.events[i]));

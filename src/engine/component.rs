@@ -34,29 +34,9 @@ pub(super) struct AccountState {
     pub coupons: Vec<usize>,
 }
 
-/// A bill as it is paid.
-#[derive(Clone, Debug)]
-pub(super) struct BillState {
-    pub payer: usize,
-    pub pricing: usize,
-    pub rule: RuleId,
-    pub discount: Money,
-    pub coupon: Money,
-    pub payable: Money,
-    pub paid: Money,
-    pub outstanding: Money,
-    /// Whether the payer's balance fell short at issue: the bill put its payer in arrears.
-    pub short_at_issue: bool,
-    /// When the last of it was paid, if ever.
-    pub settled_at: Option<Instant>,
-    /// A downgrade already refunded (possibly 0 of) it: B8 refunds once.
-    pub refunded: bool,
-}
-
-/// Rows of one component, each list in processing order.
+/// Rows of one component, each list in processing order (its bills are updated in place).
 #[derive(Debug, Default)]
 pub(super) struct ComponentRows {
-    pub bills: Vec<BillRow>,
     pub coupon_use: Vec<CouponUse>,
     pub ledger: Vec<LedgerRow>,
     pub alerts: Vec<AlertRow>,
@@ -68,7 +48,10 @@ pub(super) struct Run<'s> {
     pub s: &'s Scenario,
     pub comp: &'s Component,
     pub accounts: Vec<AccountState>,
-    pub bills: Vec<BillState>,
+    /// The component's bills in bill order, priced and paid in place as they are issued.
+    pub bills: &'s mut [BillRow],
+    /// When each bill that fell short at issue was fully settled, by bill index (§5.5).
+    pub settled_at: BTreeMap<usize, Instant>,
     pub coupons: Vec<CouponState>,
     /// The latest subscription bill issued so far per resource (B8).
     pub last_order: BTreeMap<ResourceId, usize>,
@@ -76,7 +59,7 @@ pub(super) struct Run<'s> {
 }
 
 impl<'s> Run<'s> {
-    pub fn new(s: &'s Scenario, comp: &'s Component) -> Run<'s> {
+    pub fn new(s: &'s Scenario, comp: &'s Component, bills: &'s mut [BillRow]) -> Run<'s> {
         let mut accounts: Vec<AccountState> = comp
             .accounts
             .iter()
@@ -116,7 +99,8 @@ impl<'s> Run<'s> {
             s,
             comp,
             accounts,
-            bills: Vec::with_capacity(comp.bills.len()),
+            bills,
+            settled_at: BTreeMap::new(),
             coupons,
             last_order: BTreeMap::new(),
             rows: ComponentRows::default(),
@@ -136,8 +120,9 @@ impl<'s> Run<'s> {
     pub fn run(&mut self) {
         let comp = self.comp;
         let (mut b, mut e) = (0, 0);
-        while b < comp.bills.len() || e < comp.events.len() {
-            let t_bill = comp.bills.get(b).map(|x| x.issued_at);
+        let n_bills = self.bills.len();
+        while b < n_bills || e < comp.events.len() {
+            let t_bill = self.bills.get(b).map(|x| x.bill.issued_at);
             let t_event = comp.events.get(e).map(|&i| self.s.events[i].time);
             let t = match (t_bill, t_event) {
                 (Some(x), Some(y)) => x.min(y),
@@ -145,7 +130,7 @@ impl<'s> Run<'s> {
                 (None, Some(y)) => y,
                 (None, None) => break,
             };
-            while b < comp.bills.len() && comp.bills[b].issued_at == t {
+            while b < n_bills && self.bills[b].bill.issued_at == t {
                 self.bill(b);
                 b += 1;
             }
@@ -154,24 +139,11 @@ impl<'s> Run<'s> {
                 e += 1;
             }
         }
-        for (i, st) in self.bills.iter().enumerate() {
-            self.rows.bills.push(BillRow {
-                bill: comp.bills[i],
-                discount: st.discount,
-                coupon: st.coupon,
-                payable: st.payable,
-                paid: st.paid,
-                outstanding: st.outstanding,
-                payer: self.accounts[st.payer].id,
-                pricing: self.accounts[st.pricing].id,
-                rule: st.rule,
-            });
-        }
     }
 
     /// Attributes, prices and pays bill `i` (SPEC §5.2–§5.4, §5.7).
     fn bill(&mut self, i: usize) {
-        let bill: Bill = self.comp.bills[i];
+        let bill: Bill = self.bills[i].bill;
         let resource = &self.s.resources[bill.resource.index()];
         let incurring = self.local(bill.account);
         let x = bill.cycle_start;
@@ -222,40 +194,27 @@ impl<'s> Run<'s> {
 
         let payable = bill.list - discount - coupon;
         let paid = self.accounts[payer].balance.min(payable);
-        let outstanding = payable - paid;
         self.accounts[payer].balance -= paid;
+        if paid < payable {
+            self.accounts[payer].unsettled.push_back(i);
+        }
+        self.bills[i] = BillRow {
+            bill,
+            discount,
+            coupon,
+            paid,
+            paid_at_issue: paid,
+            payer: self.accounts[payer].id,
+            pricing: self.accounts[pricing].id,
+            rule,
+            refunded: false,
+        };
+        // Sub-keys order this bill's alerts; its payment row is `paid_at_issue`.
         let mut sub = 0;
         let mut key = || {
             sub += 1;
             ProcKey::bill(bill.order(), sub)
         };
-        if paid.is_positive() {
-            self.rows.ledger.push(LedgerRow {
-                key: key(),
-                time: bill.issued_at,
-                account: self.accounts[payer].id,
-                entry: Entry::Payment,
-                amount: paid,
-                balance_after: self.accounts[payer].balance,
-                bill: Some(bill_ref),
-            });
-        }
-        if outstanding.is_positive() {
-            self.accounts[payer].unsettled.push_back(i);
-        }
-        self.bills.push(BillState {
-            payer,
-            pricing,
-            rule,
-            discount,
-            coupon,
-            payable,
-            paid,
-            outstanding,
-            short_at_issue: outstanding.is_positive(),
-            settled_at: None,
-            refunded: false,
-        });
         if resource.billing == BillingMethod::Subscription {
             self.last_order.insert(bill.resource, i);
         }
@@ -352,16 +311,15 @@ impl<'s> Run<'s> {
             let Some(&i) = self.accounts[a].unsettled.front() else {
                 break;
             };
-            let pay = self.accounts[a].balance.min(self.bills[i].outstanding);
+            let pay = self.accounts[a].balance.min(self.bills[i].outstanding());
             self.accounts[a].balance -= pay;
-            let st = &mut self.bills[i];
-            st.paid += pay;
-            st.outstanding -= pay;
-            if !st.outstanding.is_positive() {
-                st.settled_at = Some(t);
+            let row = &mut self.bills[i];
+            row.paid += pay;
+            if !row.outstanding().is_positive() {
+                self.settled_at.insert(i, t);
                 self.accounts[a].unsettled.pop_front();
             }
-            let bill_ref = BillRef::from(&self.comp.bills[i]);
+            let bill_ref = BillRef::from(&self.bills[i].bill);
             self.rows.ledger.push(LedgerRow {
                 key: next_key(),
                 time: t,

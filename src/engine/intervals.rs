@@ -25,14 +25,14 @@ impl Arrears {
 fn arrears(run: &Run<'_>, end: Instant) -> Vec<Arrears> {
     let grace = i64::from(run.s.settings.policy.grace_hours) * 3600;
     let mut raw: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); run.accounts.len()];
-    for (i, st) in run.bills.iter().enumerate() {
-        if !st.short_at_issue {
+    for (i, row) in run.bills.iter().enumerate() {
+        if !row.short_at_issue() {
             continue;
         }
-        let from = run.comp.bills[i].issued_at.plus_seconds(grace);
-        let to = st.settled_at.unwrap_or(end).min(end);
+        let from = row.bill.issued_at.plus_seconds(grace);
+        let to = run.settled_at.get(&i).copied().unwrap_or(end).min(end);
         if from < to {
-            raw[st.payer].push((from, to));
+            raw[run.local(row.payer)].push((from, to));
         }
     }
     raw.into_iter()
@@ -168,17 +168,16 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
 pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
     let calendar = &run.s.settings.calendar;
     let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
-    for (i, st) in run.bills.iter().enumerate() {
-        if !st.paid.is_positive() {
+    for row in run.bills.iter() {
+        if !row.paid.is_positive() {
             continue;
         }
-        let bill = &run.comp.bills[i];
         let key = (
-            calendar.month_of(bill.cycle_start),
-            run.accounts[st.payer].id,
-            bill.account,
+            calendar.month_of(row.bill.cycle_start),
+            row.payer,
+            row.bill.account,
         );
-        *sums.entry(key).or_insert(Money::ZERO) += st.paid;
+        *sums.entry(key).or_insert(Money::ZERO) += row.paid;
     }
     sums.into_iter()
         .map(|((month, recipient, account), amount)| InvoiceRow {
@@ -212,17 +211,17 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
             balance_end: acc.balance,
         })
         .collect();
-    for (i, st) in run.bills.iter().enumerate() {
-        let incurring = run.local(run.comp.bills[i].account);
-        let r = &mut rows[incurring];
-        r.list += run.comp.bills[i].list;
-        r.discount += st.discount;
-        r.coupon += st.coupon;
-        r.paid += st.paid;
-        r.outstanding += st.outstanding;
-        let p = &mut rows[st.payer];
-        p.paid_as_payer += st.paid;
-        p.outstanding_as_payer += st.outstanding;
+    for row in run.bills.iter() {
+        let (paid, outstanding) = (row.paid, row.outstanding());
+        let r = &mut rows[run.local(row.bill.account)];
+        r.list += row.bill.list;
+        r.discount += row.discount;
+        r.coupon += row.coupon;
+        r.paid += paid;
+        r.outstanding += outstanding;
+        let p = &mut rows[run.local(row.payer)];
+        p.paid_as_payer += paid;
+        p.outstanding_as_payer += outstanding;
     }
     rows
 }

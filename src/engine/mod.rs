@@ -10,10 +10,10 @@ pub mod trusteeship;
 
 use crate::scenario::Scenario;
 use crate::timeline::Component;
-use outcome::Results;
+use outcome::{BillRow, Results};
 use rayon::prelude::*;
 
-/// One component's rows, before merging.
+/// One component's rows, before merging (its bills are updated in place).
 struct Part {
     rows: component::ComponentRows,
     availability: Vec<outcome::AvailabilityRow>,
@@ -22,8 +22,8 @@ struct Part {
     summary: Vec<outcome::SummaryRow>,
 }
 
-fn simulate_component(scenario: &Scenario, comp: &Component) -> Part {
-    let mut run = component::Run::new(scenario, comp);
+fn simulate_component(scenario: &Scenario, comp: &Component, bills: &mut [BillRow]) -> Part {
+    let mut run = component::Run::new(scenario, comp, bills);
     run.run();
     Part {
         availability: intervals::availability(&run),
@@ -35,49 +35,77 @@ fn simulate_component(scenario: &Scenario, comp: &Component) -> Part {
 }
 
 /// Simulates every component on the current rayon pool and merges the rows into the
-/// orders SPEC §6 gives. `on_component` is called once per finished component (progress).
+/// orders SPEC §6 gives. `bills` are the scenario's bills grouped as
+/// [`crate::timeline::components`] left them; each component prices and pays its own run of
+/// them in place. `on_component` is called once per finished component (progress).
 pub fn simulate(
     scenario: &Scenario,
     components: &[Component],
+    mut bills: Vec<BillRow>,
     on_component: &(dyn Fn() + Sync),
 ) -> Results {
+    let mut slices = Vec::with_capacity(components.len());
+    let mut rest: &mut [BillRow] = &mut bills;
+    for c in components {
+        let (head, tail) = rest.split_at_mut(c.bills.len());
+        slices.push(head);
+        rest = tail;
+    }
     // `collect` into a Vec keeps component order whatever the scheduling.
     let parts: Vec<Part> = components
         .par_iter()
-        .map(|c| {
-            let part = simulate_component(scenario, c);
+        .zip(slices)
+        .map(|(c, b)| {
+            let part = simulate_component(scenario, c, b);
             on_component();
             part
         })
         .collect();
-    merge(scenario, parts)
+    merge(scenario, parts, bills)
 }
 
 /// Concatenates the parts and sorts each report by its SPEC §6 order. Every sort key is
-/// unique, so the result is the same for any partitioning.
-fn merge(scenario: &Scenario, parts: Vec<Part>) -> Results {
-    let mut r = Results::default();
+/// unique, so the result is the same for any partitioning. Lists that are already in order
+/// (bills and ledger, always, with a single component) are not sorted again.
+fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<BillRow>) -> Results {
+    let mut r = Results {
+        bills,
+        ..Results::default()
+    };
     for p in parts {
-        r.bills.extend(p.rows.bills);
-        r.coupon_use.extend(p.rows.coupon_use);
-        r.ledger.extend(p.rows.ledger);
-        r.alerts.extend(p.rows.alerts);
-        r.events.extend(p.rows.events);
-        r.availability.extend(p.availability);
-        r.ownership.extend(p.ownership);
-        r.invoices.extend(p.invoices);
-        r.summary.extend(p.summary);
+        append(&mut r.coupon_use, p.rows.coupon_use);
+        append(&mut r.ledger, p.rows.ledger);
+        append(&mut r.alerts, p.rows.alerts);
+        append(&mut r.events, p.rows.events);
+        append(&mut r.availability, p.availability);
+        append(&mut r.ownership, p.ownership);
+        append(&mut r.invoices, p.invoices);
+        append(&mut r.summary, p.summary);
     }
-    r.bills.par_sort_unstable_by_key(|b| b.bill.order());
-    r.coupon_use.par_sort_unstable_by_key(|c| c.order);
-    r.ledger.par_sort_unstable_by_key(|l| l.key);
-    r.alerts.par_sort_unstable_by_key(|a| a.key);
-    r.events
-        .sort_unstable_by_key(|e| scenario.events[e.event].seq);
-    r.availability.sort_unstable_by_key(|a| (a.account, a.from));
-    r.ownership.sort_unstable_by_key(|o| (o.resource, o.from));
-    r.invoices
-        .sort_unstable_by_key(|i| (i.month, i.recipient, i.account));
-    r.summary.sort_unstable_by_key(|s| s.account);
+    sort_by_key(&mut r.bills, |b| b.bill.order());
+    sort_by_key(&mut r.coupon_use, |c| c.order);
+    sort_by_key(&mut r.ledger, |l| l.key);
+    sort_by_key(&mut r.alerts, |a| a.key);
+    sort_by_key(&mut r.events, |e| scenario.events[e.event].seq);
+    sort_by_key(&mut r.availability, |a| (a.account, a.from));
+    sort_by_key(&mut r.ownership, |o| (o.resource, o.from));
+    sort_by_key(&mut r.invoices, |i| (i.month, i.recipient, i.account));
+    sort_by_key(&mut r.summary, |s| s.account);
     r
+}
+
+/// Moves `part` onto the end of `all`; the first part is taken over without copying.
+fn append<T>(all: &mut Vec<T>, mut part: Vec<T>) {
+    if all.is_empty() && part.capacity() >= all.capacity() {
+        *all = part;
+    } else {
+        all.append(&mut part);
+    }
+}
+
+/// Sorts by a unique key, in parallel, unless already sorted.
+fn sort_by_key<T: Send, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K + Sync) {
+    if !v.is_sorted_by_key(&key) {
+        v.par_sort_unstable_by_key(key);
+    }
 }

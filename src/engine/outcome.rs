@@ -63,18 +63,56 @@ impl From<&Bill> for BillRef {
     }
 }
 
-/// A row of bills.csv, with final paid and outstanding amounts.
+/// A bill and how it was paid: the engine's live state of the bill while a component runs,
+/// and a row of bills.csv once it has. Payable and outstanding amounts are derived, and the
+/// ledger's payment row is `paid_at_issue`, so a bill costs one compact record.
 #[derive(Clone, Debug)]
 pub struct BillRow {
     pub bill: Bill,
     pub discount: Money,
     pub coupon: Money,
-    pub payable: Money,
+    /// Cash paid so far; final (after every settlement) once the run has ended.
     pub paid: Money,
-    pub outstanding: Money,
+    /// Paid from the payer's balance when issued: the amount of its ledger payment row.
+    pub paid_at_issue: Money,
     pub payer: AccountId,
     pub pricing: AccountId,
     pub rule: RuleId,
+    /// A downgrade already refunded (possibly 0 of) it: B8 refunds once.
+    pub refunded: bool,
+}
+
+impl BillRow {
+    /// A bill not yet processed: the engine fills in the rest when it is issued.
+    pub fn unprocessed(bill: Bill) -> BillRow {
+        BillRow {
+            bill,
+            discount: Money::ZERO,
+            coupon: Money::ZERO,
+            paid: Money::ZERO,
+            paid_at_issue: Money::ZERO,
+            payer: bill.account,
+            pricing: bill.account,
+            rule: RuleId::B1,
+            refunded: false,
+        }
+    }
+
+    /// list − discount − coupon.
+    pub fn payable(&self) -> Money {
+        self.bill.list - self.discount - self.coupon
+    }
+
+    /// What is still unpaid.
+    pub fn outstanding(&self) -> Money {
+        self.payable() - self.paid
+    }
+
+    /// Whether the payer's balance fell short when it was issued (it put the payer in
+    /// arrears, SPEC §5.5).
+    pub fn short_at_issue(&self) -> bool {
+        self.paid_at_issue < self.payable()
+    }
 }
 
 /// A row of coupon_use.csv.
@@ -111,7 +149,8 @@ impl Entry {
     }
 }
 
-/// A row of ledger.csv.
+/// A row of ledger.csv written by an event (top-up, refund, settlement). Payment rows are
+/// not stored: each is a bill's `paid_at_issue`, merged in by the writer.
 #[derive(Clone, Debug)]
 pub struct LedgerRow {
     pub key: ProcKey,

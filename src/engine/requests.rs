@@ -369,14 +369,14 @@ fn downgrade(run: &mut Run<'_>, index: usize, t: Instant, resource: crate::ids::
     let (refund, detail, bill) = b8_refund(run, t, resource);
     if let Some(i) = bill {
         if refund.is_positive() {
-            let payer = run.bills[i].payer;
+            let payer = run.local(run.bills[i].payer);
             let seq = run.s.events[index].seq;
             let mut sub = 0;
             let mut key = || {
                 sub += 1;
                 ProcKey::event(t, seq, sub)
             };
-            let bill_ref = (&run.comp.bills[i]).into();
+            let bill_ref = (&run.bills[i].bill).into();
             run.credit(t, payer, refund, Entry::Refund, Some(bill_ref), &mut key);
         }
     }
@@ -426,7 +426,7 @@ fn b8_refund(
     if t >= expires {
         return (Money::ZERO, "already expired".into(), Some(i));
     }
-    let issued = run.comp.bills[i].issued_at;
+    let issued = st.bill.issued_at;
     let unused = rust_decimal::Decimal::from(expires.0 - t.0);
     let term = rust_decimal::Decimal::from(expires.0 - issued.0);
     let refund = run

@@ -1,21 +1,34 @@
 //! A CSV file being written: one header, `\n` line ends, fields formatted through the
 //! scenario's calendar and money rules so every report prints times and amounts one way.
+//!
+//! This is the hot path of a large run (hundreds of MB of reports), so rows are formatted
+//! straight into one reused line buffer. Quoting follows the csv crate's `Necessary` style
+//! byte for byte: a field is quoted when it holds `,`, `"`, `\r` or `\n`, quotes doubled.
 
 use crate::calendar::{Calendar, Instant};
 use crate::error::Error;
 use crate::money::{Money, MoneyRules};
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// How many recently formatted instants are remembered: consecutive rows mostly repeat
+/// the same cycle start, end and issue times.
+const TIME_CACHE: usize = 4;
+
 pub(super) struct CsvOut<'a> {
-    writer: csv::Writer<BufWriter<File>>,
+    writer: BufWriter<File>,
     path: PathBuf,
     calendar: &'a Calendar,
     money: MoneyRules,
-    /// Field buffers reused across rows.
-    fields: Vec<String>,
-    used: usize,
+    line: String,
+    /// Reused to assemble bill ids.
+    scratch: String,
+    /// Fields pushed on the current line, and how many a line must have.
+    fields: usize,
+    width: usize,
+    cache: [(Instant, String); TIME_CACHE],
+    next_slot: usize,
 }
 
 impl<'a> CsvOut<'a> {
@@ -28,37 +41,67 @@ impl<'a> CsvOut<'a> {
     ) -> Result<CsvOut<'a>, Error> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-        let mut writer = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(BufWriter::with_capacity(1 << 16, file));
-        writer
-            .write_record(header)
-            .map_err(|e| Error::io(&path, e.into()))?;
-        Ok(CsvOut {
-            writer,
+        let mut out = CsvOut {
+            writer: BufWriter::with_capacity(1 << 17, file),
             path,
             calendar,
             money,
-            fields: vec![String::new(); header.len()],
-            used: 0,
-        })
+            line: String::with_capacity(512),
+            scratch: String::with_capacity(64),
+            fields: 0,
+            width: header.len(),
+            cache: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
+            next_slot: 0,
+        };
+        for h in header {
+            out.str(h);
+        }
+        out.end_row()?;
+        Ok(out)
     }
 
-    fn next(&mut self) -> &mut String {
-        let f = &mut self.fields[self.used];
-        f.clear();
-        self.used += 1;
-        f
+    fn separate(&mut self) {
+        if self.fields > 0 {
+            self.line.push(',');
+        }
+        self.fields += 1;
     }
 
+    /// A text field, quoted only when it must be.
     pub fn str(&mut self, s: &str) -> &mut Self {
-        self.next().push_str(s);
+        self.separate();
+        if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+            self.line.push('"');
+            for c in s.chars() {
+                if c == '"' {
+                    self.line.push('"');
+                }
+                self.line.push(c);
+            }
+            self.line.push('"');
+        } else {
+            self.line.push_str(s);
+        }
         self
     }
 
+    /// Appends `t` in SPEC §2 output form to the current field (no separator).
+    fn push_time(&mut self, t: Instant) {
+        if let Some((_, s)) = self.cache.iter().find(|(at, _)| *at == t) {
+            self.line.push_str(s);
+            return;
+        }
+        let slot = &mut self.cache[self.next_slot];
+        self.next_slot = (self.next_slot + 1) % TIME_CACHE;
+        slot.0 = t;
+        slot.1.clear();
+        self.calendar.write_time(t, &mut slot.1);
+        self.line.push_str(&slot.1);
+    }
+
     pub fn time(&mut self, t: Instant) -> &mut Self {
-        let calendar = self.calendar;
-        calendar.write_time(t, self.next());
+        self.separate();
+        self.push_time(t);
         self
     }
 
@@ -69,9 +112,32 @@ impl<'a> CsvOut<'a> {
         }
     }
 
+    /// A bill id, `resource_id@time` (SPEC §5.2), quoted as one field if it must be.
+    pub fn bill_id(&mut self, (resource, at): (&str, Instant)) -> &mut Self {
+        let mut id = std::mem::take(&mut self.scratch);
+        id.clear();
+        id.push_str(resource);
+        id.push('@');
+        let start = self.line.len();
+        self.push_time(at);
+        id.push_str(&self.line[start..]);
+        self.line.truncate(start);
+        self.str(&id);
+        self.scratch = id;
+        self
+    }
+
+    /// An optional bill id; empty when the row has no bill.
+    pub fn opt_bill_id(&mut self, bill: Option<(&str, Instant)>) -> &mut Self {
+        match bill {
+            Some(id) => self.bill_id(id),
+            None => self.str(""),
+        }
+    }
+
     pub fn money(&mut self, m: Money) -> &mut Self {
-        let rules = self.money;
-        rules.write(m, self.next());
+        self.separate();
+        self.money.write(m, &mut self.line);
         self
     }
 
@@ -82,26 +148,21 @@ impl<'a> CsvOut<'a> {
         }
     }
 
-    /// Writes the fields pushed since the last row.
+    /// Ends the current line and writes it.
     pub fn end_row(&mut self) -> Result<(), Error> {
-        debug_assert_eq!(self.used, self.fields.len(), "row width matches the header");
-        let used = self.used;
-        self.used = 0;
-        self.writer
-            .write_record(&self.fields[..used])
-            .map_err(|e| Error::io(&self.path, e.into()))
+        debug_assert_eq!(self.fields, self.width, "row width matches the header");
+        self.line.push('\n');
+        self.fields = 0;
+        let written = self.writer.write_all(self.line.as_bytes());
+        self.line.clear();
+        written.map_err(|e| Error::io(&self.path, e))
     }
 
-    pub fn finish(mut self) -> Result<(), Error> {
-        self.writer.flush().map_err(|e| Error::io(&self.path, e))?;
-        let inner = self
+    pub fn finish(self) -> Result<(), Error> {
+        let file = self
             .writer
             .into_inner()
             .map_err(|e| Error::io(&self.path, e.into_error()))?;
-        inner
-            .into_inner()
-            .map_err(|e| Error::io(&self.path, e.into_error()))?
-            .sync_all()
-            .map_err(|e| Error::io(&self.path, e))
+        file.sync_all().map_err(|e| Error::io(&self.path, e))
     }
 }

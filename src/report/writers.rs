@@ -1,8 +1,9 @@
 //! One function per report: the columns and row formatting of each SPEC §6 table.
 
 use super::csv_out::CsvOut;
-use crate::engine::outcome::{BillRef, Results};
+use crate::engine::outcome::{BillRef, Entry, LedgerRow, ProcKey, Results};
 use crate::error::Error;
+use crate::money::Money;
 use crate::scenario::Scenario;
 use std::path::Path;
 
@@ -10,13 +11,9 @@ fn open<'a>(s: &'a Scenario, dir: &Path, name: &str, header: &[&str]) -> Result<
     CsvOut::create(dir, name, header, &s.settings.calendar, s.settings.money)
 }
 
-/// `resource_id@time`, the bill id of SPEC §5.2.
-fn bill_id(s: &Scenario, b: &BillRef) -> String {
-    let mut id = String::with_capacity(48);
-    id.push_str(s.resource_name(b.resource));
-    id.push('@');
-    s.settings.calendar.write_time(b.at, &mut id);
-    id
+/// The parts of a bill id: resource name and the instant after `@`.
+fn bill_id<'s>(s: &'s Scenario, b: &BillRef) -> (&'s str, crate::calendar::Instant) {
+    (s.resource_name(b.resource), b.at)
 }
 
 pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
@@ -48,7 +45,7 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
     for row in &r.bills {
         let b = &row.bill;
         let res = &s.resources[b.resource.index()];
-        out.str(&bill_id(s, &BillRef::from(b)))
+        out.bill_id(bill_id(s, &BillRef::from(b)))
             .str(s.account_name(b.account))
             .str(s.resource_name(b.resource))
             .str(&res.product)
@@ -60,9 +57,9 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
             .money(b.list)
             .money(row.discount)
             .money(row.coupon)
-            .money(row.payable)
+            .money(row.payable())
             .money(row.paid)
-            .money(row.outstanding)
+            .money(row.outstanding())
             .str(s.account_name(row.payer))
             .str(s.account_name(row.pricing))
             .str(row.rule.as_str());
@@ -91,7 +88,7 @@ pub(super) fn coupon_use(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Er
         out.time(c.time)
             .str(s.coupon_name(c.coupon))
             .str(s.account_name(c.owner))
-            .str(&bill_id(s, &c.bill))
+            .bill_id(bill_id(s, &c.bill))
             .str(s.account_name(c.account))
             .money(c.amount)
             .money(c.remaining)
@@ -101,6 +98,9 @@ pub(super) fn coupon_use(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Er
     out.finish()
 }
 
+/// Payment rows are not stored: each is a bill's `paid_at_issue`, merged here with the
+/// event rows (top-ups, refunds, settlements) in processing order. A payment's
+/// `balance_after` is recovered by replaying balances in that same order.
 pub(super) fn ledger(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> {
     let mut out = open(
         s,
@@ -115,15 +115,35 @@ pub(super) fn ledger(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error>
             "bill_id",
         ],
     )?;
-    for l in &r.ledger {
-        let bill = l.bill.map(|b| bill_id(s, &b)).unwrap_or_default();
+    let mut balance: Vec<Money> = s.accounts.iter().map(|a| a.balance).collect();
+    let mut events = r.ledger.iter().peekable();
+    let write_event = |out: &mut CsvOut<'_>, l: &LedgerRow, balance: &mut [Money]| {
+        balance[l.account.index()] = l.balance_after;
         out.time(l.time)
             .str(s.account_name(l.account))
             .str(l.entry.as_str())
             .money(l.amount)
             .money(l.balance_after)
-            .str(&bill);
+            .opt_bill_id(l.bill.map(|b| bill_id(s, &b)));
+        out.end_row()
+    };
+    for row in r.bills.iter().filter(|b| b.paid_at_issue.is_positive()) {
+        let key = ProcKey::bill(row.bill.order(), 0);
+        while let Some(l) = events.next_if(|l| l.key < key) {
+            write_event(&mut out, l, &mut balance)?;
+        }
+        let payer = &mut balance[row.payer.index()];
+        *payer -= row.paid_at_issue;
+        out.time(row.bill.issued_at)
+            .str(s.account_name(row.payer))
+            .str(Entry::Payment.as_str())
+            .money(row.paid_at_issue)
+            .money(*payer)
+            .bill_id(bill_id(s, &BillRef::from(&row.bill)));
         out.end_row()?;
+    }
+    for l in events {
+        write_event(&mut out, l, &mut balance)?;
     }
     out.finish()
 }
@@ -175,14 +195,13 @@ pub(super) fn alerts(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error>
         ],
     )?;
     for a in &r.alerts {
-        let bill = a.bill.map(|b| bill_id(s, &b)).unwrap_or_default();
         out.time(a.time)
             .str(a.kind.as_str())
             .str(s.account_name(a.subject))
             .str(s.account_name(a.recipient))
             .money(a.amount)
             .money(a.threshold)
-            .str(&bill)
+            .opt_bill_id(a.bill.map(|b| bill_id(s, &b)))
             .str(a.rule.as_str());
         out.end_row()?;
     }

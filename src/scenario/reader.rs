@@ -12,6 +12,7 @@ use crate::calendar::{Cycle, Instant};
 use crate::error::{Error, Problems};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
 use crate::money::{parse_decimal, AmountError, Money};
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -231,6 +232,49 @@ impl Reader<'_> {
     }
 }
 
+/// Orders usage by (resource, time, line): bills are built per resource in time order, and
+/// line order breaks ties so duplicate reports name lines stably. A counting sort by
+/// resource (which keeps file order) leaves each resource's rows already in time order for
+/// the usual time-ordered file, so only out-of-order runs pay for a comparison sort.
+fn sort_usage(rows: Vec<(Usage, u64)>, resources: usize) -> Vec<(Usage, u64)> {
+    let mut start = vec![0usize; resources + 1];
+    for (u, _) in &rows {
+        start[u.resource.index() + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let blank = (
+        Usage {
+            time: Instant(0),
+            resource: ResourceId(0),
+            amount: Decimal::ZERO,
+        },
+        0,
+    );
+    let mut sorted = vec![blank; rows.len()];
+    let mut next = start.clone();
+    for row in rows {
+        let slot = &mut next[row.0.resource.index()];
+        sorted[*slot] = row;
+        *slot += 1;
+    }
+    let mut buckets = Vec::with_capacity(resources);
+    let mut rest: &mut [(Usage, u64)] = &mut sorted;
+    for w in start.windows(2) {
+        let (bucket, tail) = rest.split_at_mut(w[1] - w[0]);
+        buckets.push(bucket);
+        rest = tail;
+    }
+    buckets.into_par_iter().for_each(|bucket| {
+        if !bucket.is_sorted_by_key(|(u, _)| u.time) {
+            // Stable: rows of one instant stay in line order.
+            bucket.sort_by_key(|(u, _)| u.time);
+        }
+    });
+    sorted
+}
+
 /// Remembers where each id was first defined, to report duplicates with both lines.
 fn check_duplicate(
     seen: &mut BTreeMap<Box<str>, u64>,
@@ -418,9 +462,7 @@ impl Reader<'_> {
                 ));
             }
         });
-        // Bills are built per resource in time order; line order breaks ties only so that
-        // duplicate reports name lines in a stable order.
-        rows.sort_unstable_by_key(|(u, line)| (u.resource, u.time, *line));
+        let rows = sort_usage(rows, resources.len());
         for pair in rows.windows(2) {
             let ((a, first), (b, line)) = (&pair[0], &pair[1]);
             if a.resource == b.resource

@@ -21,10 +21,12 @@ pub(super) struct Row<'r> {
 }
 
 impl<'r> Row<'r> {
-    /// The field of column `col` (an index into the table's names); empty when the column is
-    /// absent from the header, so optional columns read as their defaults.
+    /// The field of column `col` (an index into the table's names), trimmed; empty when the
+    /// column is absent from the header, so optional columns read as their defaults.
     pub fn get(&self, col: usize) -> &'r str {
-        self.map[col].and_then(|i| self.record.get(i)).unwrap_or("")
+        self.map[col]
+            .and_then(|i| self.record.get(i))
+            .map_or("", str::trim)
     }
 
     /// Records a problem at this row and column.
@@ -67,19 +69,16 @@ pub(super) fn read(
         return true;
     }
 
+    // Fields are trimmed on access (`Row::get`): the same result as the csv crate's
+    // `Trim::All` without rebuilding every record.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .trim(csv::Trim::All)
         .from_reader(body);
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            problems.push(columns.file, 1, "-", format!("unreadable header: {e}"));
-            return true;
-        }
-        None => {
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => {}
+        Ok(false) => {
             problems.push(
                 columns.file,
                 1,
@@ -88,27 +87,34 @@ pub(super) fn read(
             );
             return true;
         }
-    };
+        Err(e) => {
+            problems.push(columns.file, 1, "-", format!("unreadable header: {e}"));
+            return true;
+        }
+    }
+    record.trim();
+    let header = record.clone();
 
     let Some(map) = map_header(&header, columns, problems) else {
         return true;
     };
     let width = header.len();
-    for record in records {
+    loop {
         if problems.is_full() {
             break;
         }
-        let record = match record {
-            Ok(r) => r,
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 problems.push(columns.file, line, "-", format!("unreadable row: {e}"));
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(0, |p| p.line());
-        // A line of only blanks reads as one empty field: skip it like an empty line.
-        if record.len() == 1 && record[0].is_empty() && width > 1 {
+        // A line of only blanks reads as one blank field: skip it like an empty line.
+        if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
         }
         if record.len() != width {
