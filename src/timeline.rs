@@ -22,11 +22,10 @@ pub struct Bill {
     /// The incurring account (the resource's account).
     pub account: AccountId,
     pub cycle_start: Instant,
-    pub cycle_end: Instant,
+    /// The cycle's end for pay-as-you-go; the order's time for a subscription. (A
+    /// subscription's cycle end is recomputed for the report: storing it would cost 8 bytes
+    /// on every bill of a run.)
     pub issued_at: Instant,
-    /// The instant after `@` in the bill id: the order time for a subscription, the cycle
-    /// start for pay-as-you-go.
-    pub id_time: Instant,
     pub list: Money,
 }
 
@@ -68,7 +67,12 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
     let usage = &scenario.usage;
     let mut streams: Vec<BillStream<'_>> = usage
         .chunk_by(|a, b| a.resource == b.resource)
-        .map(|rows| BillStream { scenario, rows })
+        .map(|rows| BillStream {
+            scenario,
+            rows,
+            subscription: scenario.resources[rows[0].resource.index()].billing
+                == BillingMethod::Subscription,
+        })
         .collect();
     let mut heap = BinaryHeap::with_capacity(streams.len());
     for (i, stream) in streams.iter_mut().enumerate() {
@@ -79,7 +83,7 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
     // Never more bills than usage rows; reserving avoids growth copies of a large table.
     let mut bills = Vec::with_capacity(usage.len());
     while let Some(Reverse((_, i, bill))) = heap.pop() {
-        bills.push(BillRow::unprocessed(bill));
+        bills.push(BillRow::unprocessed(bill, streams[i].subscription));
         if let Some(next) = streams[i].next_bill()? {
             heap.push(Reverse((next.order(), i, next)));
         }
@@ -92,6 +96,7 @@ struct BillStream<'s> {
     scenario: &'s Scenario,
     /// Usage not yet billed, in time order.
     rows: &'s [Usage],
+    subscription: bool,
 }
 
 impl BillStream<'_> {
@@ -106,22 +111,16 @@ impl BillStream<'_> {
         let calendar: &Calendar = &s.settings.calendar;
         let money = s.settings.money;
         let (cycle_start, cycle_end) = calendar.cycle_containing(resource.cycle, first.time);
-        let bill = |issued_at, id_time, list| Bill {
+        let bill = |issued_at, list| Bill {
             resource: first.resource,
             account: resource.account,
             cycle_start,
-            cycle_end,
             issued_at,
-            id_time,
             list,
         };
-        if resource.billing == BillingMethod::Subscription {
+        if self.subscription {
             self.rows = &self.rows[1..];
-            return Ok(Some(bill(
-                first.time,
-                first.time,
-                money.round(first.amount),
-            )));
+            return Ok(Some(bill(first.time, money.round(first.amount))));
         }
         let n = self.rows.partition_point(|u| u.time < cycle_end);
         let mut sum = Decimal::ZERO;
@@ -140,7 +139,7 @@ impl BillStream<'_> {
             })?;
         }
         self.rows = &self.rows[n..];
-        Ok(Some(bill(cycle_end, cycle_start, money.round(sum))))
+        Ok(Some(bill(cycle_end, money.round(sum))))
     }
 }
 

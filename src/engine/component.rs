@@ -169,7 +169,7 @@ impl<'s> Run<'s> {
             bill.list - discount,
         );
         let coupon: Money = takes.iter().map(|t| t.amount).sum();
-        let bill_ref = BillRef::from(&bill);
+        let bill_ref = BillRef::from(&self.bills[i]);
         for (n, take) in takes.iter().enumerate() {
             let owner = self.accounts[pricing].id;
             let rule = if owner != bill.account {
@@ -198,7 +198,9 @@ impl<'s> Run<'s> {
         if paid < payable {
             self.accounts[payer].unsettled.push_back(i);
         }
+        let subscription = self.bills[i].subscription;
         self.bills[i] = BillRow {
+            subscription,
             bill,
             discount,
             coupon,
@@ -319,7 +321,7 @@ impl<'s> Run<'s> {
                 self.settled_at.insert(i, t);
                 self.accounts[a].unsettled.pop_front();
             }
-            let bill_ref = BillRef::from(&self.bills[i].bill);
+            let bill_ref = BillRef::from(&self.bills[i]);
             self.rows.ledger.push(LedgerRow {
                 key: next_key(),
                 time: t,

@@ -54,11 +54,11 @@ pub struct BillRef {
     pub at: Instant,
 }
 
-impl From<&Bill> for BillRef {
-    fn from(b: &Bill) -> Self {
+impl From<&BillRow> for BillRef {
+    fn from(b: &BillRow) -> Self {
         BillRef {
-            resource: b.resource,
-            at: b.id_time,
+            resource: b.bill.resource,
+            at: b.id_time(),
         }
     }
 }
@@ -80,12 +80,15 @@ pub struct BillRow {
     pub rule: RuleId,
     /// A downgrade already refunded (possibly 0 of) it: B8 refunds once.
     pub refunded: bool,
+    /// An order of a subscription (else a pay-as-you-go cycle's usage).
+    pub subscription: bool,
 }
 
 impl BillRow {
     /// A bill not yet processed: the engine fills in the rest when it is issued.
-    pub fn unprocessed(bill: Bill) -> BillRow {
+    pub fn unprocessed(bill: Bill, subscription: bool) -> BillRow {
         BillRow {
+            subscription,
             bill,
             discount: Money::ZERO,
             coupon: Money::ZERO,
@@ -95,6 +98,30 @@ impl BillRow {
             pricing: bill.account,
             rule: RuleId::B1,
             refunded: false,
+        }
+    }
+
+    /// The instant after `@` in the bill id (SPEC §5.2): the order time of a subscription,
+    /// the cycle start of pay-as-you-go.
+    pub fn id_time(&self) -> Instant {
+        if self.subscription {
+            self.bill.issued_at
+        } else {
+            self.bill.cycle_start
+        }
+    }
+
+    /// The end of the bill's cycle: its issue time for pay-as-you-go, recomputed from the
+    /// calendar for a subscription order.
+    pub fn cycle_end(
+        &self,
+        calendar: &crate::calendar::Calendar,
+        cycle: crate::calendar::Cycle,
+    ) -> Instant {
+        if self.subscription {
+            calendar.cycle_containing(cycle, self.bill.cycle_start).1
+        } else {
+            self.bill.issued_at
         }
     }
 

@@ -376,7 +376,7 @@ fn downgrade(run: &mut Run<'_>, index: usize, t: Instant, resource: crate::ids::
                 sub += 1;
                 ProcKey::event(t, seq, sub)
             };
-            let bill_ref = (&run.bills[i].bill).into();
+            let bill_ref = (&run.bills[i]).into();
             run.credit(t, payer, refund, Entry::Refund, Some(bill_ref), &mut key);
         }
     }

@@ -45,14 +45,14 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
     for row in &r.bills {
         let b = &row.bill;
         let res = &s.resources[b.resource.index()];
-        out.bill_id(bill_id(s, &BillRef::from(b)))
+        out.bill_id(bill_id(s, &BillRef::from(row)))
             .str(s.account_name(b.account))
             .str(s.resource_name(b.resource))
             .str(&res.product)
             .str(res.billing.as_str())
             .str(res.cycle.as_str())
             .time(b.cycle_start)
-            .time(b.cycle_end)
+            .time(row.cycle_end(&s.settings.calendar, res.cycle))
             .time(b.issued_at)
             .money(b.list)
             .money(row.discount)
@@ -139,7 +139,7 @@ pub(super) fn ledger(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error>
             .str(Entry::Payment.as_str())
             .money(row.paid_at_issue)
             .money(*payer)
-            .bill_id(bill_id(s, &BillRef::from(&row.bill)));
+            .bill_id(bill_id(s, &BillRef::from(row)));
         out.end_row()?;
     }
     for l in events {
