@@ -140,8 +140,9 @@ impl MoneyRules {
         Money(r)
     }
 
-    /// Appends the amount with exactly `scale` fraction digits. Written digit by digit: this
-    /// runs for every amount of every report row.
+    /// Appends the amount with exactly `scale` fraction digits. Formats the integer mantissa
+    /// and places the point, without `Decimal`'s general `Display`: this runs for every
+    /// amount of every report row.
     pub fn write(&self, m: Money, out: &mut String) {
         let mut d = m.0;
         if d.scale() != self.scale {
@@ -152,38 +153,21 @@ impl MoneyRules {
         if mantissa < 0 {
             out.push('-');
         }
-        // Digits are produced backwards into the end of a stack buffer, the point inserted
-        // on the way; u64 arithmetic covers every amount trustsim accepts (≤ 12 integer
-        // digits + 8 fraction digits, and sums of many of them).
-        let mut buf = [0u8; 48];
-        let mut pos = buf.len();
+        let mut digits = itoa::Buffer::new();
+        let digits = digits.format(mantissa.unsigned_abs());
         let scale = self.scale as usize;
-        let mut emit = |digit: u8, written: usize| {
-            if written == scale && scale > 0 {
-                pos -= 1;
-                buf[pos] = b'.';
-            }
-            pos -= 1;
-            buf[pos] = b'0' + digit;
-        };
-        let abs = mantissa.unsigned_abs();
-        let mut written = 0;
-        if let Ok(mut n) = u64::try_from(abs) {
-            while n > 0 || written <= scale {
-                emit((n % 10) as u8, written);
-                n /= 10;
-                written += 1;
-            }
+        if scale == 0 {
+            out.push_str(digits);
+        } else if digits.len() > scale {
+            let (int, frac) = digits.split_at(digits.len() - scale);
+            out.push_str(int);
+            out.push('.');
+            out.push_str(frac);
         } else {
-            let mut n = abs;
-            while n > 0 || written <= scale {
-                emit((n % 10) as u8, written);
-                n /= 10;
-                written += 1;
-            }
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', scale - digits.len()));
+            out.push_str(digits);
         }
-        // Only ASCII digits and '.' were written.
-        out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
     }
 
     pub fn format(&self, m: Money) -> String {
