@@ -29,6 +29,28 @@ impl fmt::Display for Problem {
     }
 }
 
+/// A problem's column or message longer than this is cut (with `…`): input can hold
+/// megabyte fields, and a problem must stay one readable line.
+const MAX_TEXT_CHARS: usize = 200;
+
+/// Makes input-derived text fit on one short line: control characters (a line break in a
+/// quoted header name) are escaped, long text is cut.
+fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_TEXT_CHARS + 8));
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX_TEXT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Problems gathered while loading, capped at [`MAX_PROBLEMS`] so garbage input stays cheap.
 #[derive(Clone, Debug, Default)]
 pub struct Problems {
@@ -38,11 +60,15 @@ pub struct Problems {
 impl Problems {
     pub fn push(&mut self, file: &str, line: u64, column: &str, message: impl Into<String>) {
         if self.list.len() < MAX_PROBLEMS {
+            let column = match column {
+                "" => "\"\"".to_string(),
+                c => one_line(c),
+            };
             self.list.push(Problem {
                 file: file.to_string(),
                 line,
-                column: column.to_string(),
-                message: message.into(),
+                column,
+                message: one_line(&message.into()),
             });
         }
     }
@@ -71,8 +97,9 @@ pub enum Error {
     /// The scenario is invalid; every problem found, in file order.
     #[error("{}", format_problems(.0))]
     Scenario(Vec<Problem>),
-    /// A file or directory could not be read or written.
-    #[error("{path}: {source}")]
+    /// A file or directory could not be read or written. The cause is the `source`, so an
+    /// error chain (`{:#}`) names it once.
+    #[error("{}", .path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -190,10 +190,267 @@ pub fn check_invariants(scenario_dir: &Path, reports: &Path) -> Result<(), Strin
         }
     }
 
+    check_details(&scenario, reports, &bills, &mut problems);
+
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems.join("\n"))
+    }
+}
+
+/// An output time (RFC 3339 with offset) as the engine's instant.
+fn instant(text: &str) -> Option<trustsim::calendar::Instant> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| trustsim::calendar::Instant(t.timestamp()))
+}
+
+/// The finer-grained readings of SPEC §8 (and the §5.4/§6 rules they rest on): one row per
+/// bill, bill by bill ledger and coupon sums, each coupon's running remainder and validity,
+/// invoices and summary row by row, one events row per input event, maximal intervals.
+fn check_details(
+    scenario: &trustsim::Scenario,
+    reports: &Path,
+    bills: &Table,
+    problems: &mut Vec<String>,
+) {
+    let cal = &scenario.settings.calendar;
+    let known = |name: &str| scenario.account_names.find(name).is_some();
+
+    // Exactly one row per bill; amounts never negative; the pricing account is the payer or
+    // the incurring account (L5, T2).
+    let mut by_id: BTreeMap<&str, &[String]> = BTreeMap::new();
+    for row in &bills.rows {
+        let id = bills.str(row, "bill_id");
+        if by_id.insert(id, row).is_some() {
+            problems.push(format!("bill {id} has more than one row"));
+        }
+        let payer = bills.str(row, "payer_id");
+        let account = bills.str(row, "account_id");
+        let pricing = bills.str(row, "pricing_account_id");
+        if !known(payer) || !known(account) {
+            problems.push(format!("bill {id}: unknown payer {payer:?} or account"));
+        }
+        if pricing != payer && pricing != account {
+            problems.push(format!(
+                "bill {id}: pricing account {pricing} is neither payer nor incurring account"
+            ));
+        }
+        for col in [
+            "list_amount",
+            "discount_amount",
+            "coupon_amount",
+            "payable_amount",
+            "paid_amount",
+            "outstanding_amount",
+        ] {
+            if bills.money(row, col) < Decimal::ZERO {
+                problems.push(format!("bill {id}: negative {col}"));
+            }
+        }
+    }
+
+    // Ledger: no zero rows; per bill, payments + settlements = paid, all by the payer.
+    let ledger = Table::read(&reports.join("ledger.csv"));
+    let mut paid_by_ledger: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for row in &ledger.rows {
+        let amount = ledger.money(row, "amount");
+        if amount <= Decimal::ZERO {
+            problems.push(format!("ledger row with amount {amount}: {row:?}"));
+        }
+        if matches!(ledger.str(row, "entry"), "payment" | "settlement") {
+            let bill = ledger.str(row, "bill_id");
+            *paid_by_ledger.entry(bill).or_default() += amount;
+            match by_id.get(bill) {
+                Some(b) if bills.str(b, "payer_id") == ledger.str(row, "account_id") => {}
+                _ => problems.push(format!("ledger pays {bill:?} from a non-payer: {row:?}")),
+            }
+        }
+    }
+    for (id, row) in &by_id {
+        let by_ledger = paid_by_ledger.get(id).copied().unwrap_or_default();
+        if by_ledger != bills.money(row, "paid_amount") {
+            problems.push(format!(
+                "bill {id}: paid {} but the ledger pays {by_ledger}",
+                bills.str(row, "paid_amount")
+            ));
+        }
+    }
+
+    // Coupons: each use within the coupon's validity and products, remaining = amount − uses
+    // so far (never below 0), and a bill's coupon amount is the sum of its uses.
+    let coupons = Table::read(&reports.join("coupon_use.csv"));
+    let mut remaining: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut covered: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for row in &coupons.rows {
+        let name = coupons.str(row, "coupon_id");
+        let bill = coupons.str(row, "bill_id");
+        let amount = coupons.money(row, "amount");
+        *covered.entry(bill).or_default() += amount;
+        let Some(c) = scenario
+            .coupon_names
+            .find(name)
+            .map(|i| &scenario.coupons[i as usize])
+        else {
+            problems.push(format!("coupon_use names unknown coupon {name:?}"));
+            continue;
+        };
+        let left = remaining
+            .entry(name.to_string())
+            .or_insert_with(|| c.amount.decimal());
+        *left -= amount;
+        if *left != coupons.money(row, "remaining") || *left < Decimal::ZERO {
+            problems.push(format!(
+                "coupon {name}: remaining {} after {bill}, expected {left}",
+                coupons.str(row, "remaining")
+            ));
+        }
+        if scenario.account_name(c.owner) != coupons.str(row, "owner_id") {
+            problems.push(format!("coupon {name}: owner_id is not its owner"));
+        }
+        let valid = instant(coupons.str(row, "time"))
+            .is_some_and(|t| c.valid_from <= t && c.valid_until.is_none_or(|u| t < u));
+        if !valid {
+            problems.push(format!(
+                "coupon {name} used on {bill} at {}, outside its validity",
+                coupons.str(row, "time")
+            ));
+        }
+        if let Some(b) = by_id.get(bill) {
+            if !c.products.covers(bills.str(b, "product")) {
+                problems.push(format!(
+                    "coupon {name} covers {bill}, not one of its products"
+                ));
+            }
+        }
+    }
+    for (id, row) in &by_id {
+        let sum = covered.get(id).copied().unwrap_or_default();
+        if sum != bills.money(row, "coupon_amount") {
+            problems.push(format!(
+                "bill {id}: coupon_amount {} but coupon_use sums to {sum}",
+                bills.str(row, "coupon_amount")
+            ));
+        }
+    }
+
+    // Invoices, row by row: month of cycle_start × payer × incurring account, cash paid.
+    let mut expected: BTreeMap<(String, String, String), Decimal> = BTreeMap::new();
+    for row in bills.rows.iter() {
+        let paid = bills.money(row, "paid_amount");
+        if paid.is_zero() {
+            continue;
+        }
+        let Some(start) = instant(bills.str(row, "cycle_start")) else {
+            problems.push(format!("bill cycle_start not RFC 3339: {row:?}"));
+            continue;
+        };
+        let (y, m) = cal.month_of(start);
+        let key = (
+            format!("{y:04}-{m:02}"),
+            bills.str(row, "payer_id").to_string(),
+            bills.str(row, "account_id").to_string(),
+        );
+        *expected.entry(key).or_default() += paid;
+    }
+    let invoices = Table::read(&reports.join("invoices.csv"));
+    let mut actual = BTreeMap::new();
+    for row in &invoices.rows {
+        let (recipient, account) = (
+            invoices.str(row, "recipient_id"),
+            invoices.str(row, "account_id"),
+        );
+        let rule = if recipient == account { "B6" } else { "L4" };
+        if invoices.str(row, "rule") != rule {
+            problems.push(format!("invoice row with rule other than {rule}: {row:?}"));
+        }
+        let key = (
+            invoices.str(row, "month").to_string(),
+            recipient.to_string(),
+            account.to_string(),
+        );
+        if actual.insert(key, invoices.money(row, "amount")).is_some() {
+            problems.push(format!("invoice row repeated: {row:?}"));
+        }
+    }
+    if actual != expected {
+        problems.push(format!(
+            "invoices {actual:?} differ from cash paid per month, payer and account {expected:?}"
+        ));
+    }
+
+    // Summary: one row per account, its amounts the sums over its bills.
+    let summary = Table::read(&reports.join("summary.csv"));
+    if summary.rows.len() != scenario.accounts.len() {
+        problems.push(format!(
+            "summary has {} rows for {} accounts",
+            summary.rows.len(),
+            scenario.accounts.len()
+        ));
+    }
+    for row in &summary.rows {
+        let account = summary.str(row, "account_id");
+        let sum = |filter: &str, col: &str| -> Decimal {
+            bills
+                .rows
+                .iter()
+                .filter(|b| bills.str(b, filter) == account)
+                .map(|b| bills.money(b, col))
+                .sum()
+        };
+        for (col, filter, bill_col) in [
+            ("list_amount", "account_id", "list_amount"),
+            ("discount_amount", "account_id", "discount_amount"),
+            ("coupon_amount", "account_id", "coupon_amount"),
+            ("paid_amount", "account_id", "paid_amount"),
+            ("outstanding_amount", "account_id", "outstanding_amount"),
+            ("paid_as_payer", "payer_id", "paid_amount"),
+            ("outstanding_as_payer", "payer_id", "outstanding_amount"),
+        ] {
+            let want = sum(filter, bill_col);
+            if summary.money(row, col) != want {
+                problems.push(format!(
+                    "summary {account} {col} = {}, bills give {want}",
+                    summary.str(row, col)
+                ));
+            }
+        }
+    }
+
+    // events.csv: one row per input event, seq 1..n.
+    let events = Table::read(&reports.join("events.csv"));
+    let seqs: Vec<&str> = events.rows.iter().map(|r| events.str(r, "seq")).collect();
+    let want: Vec<String> = (1..=scenario.events.len()).map(|i| i.to_string()).collect();
+    if seqs != want.iter().map(String::as_str).collect::<Vec<_>>() {
+        problems.push(format!(
+            "events.csv has seqs {seqs:?} for {} input events",
+            scenario.events.len()
+        ));
+    }
+
+    // Availability and ownership rows are non-empty, maximal intervals (§6).
+    for (file, key, state) in [
+        (
+            "availability.csv",
+            "account_id",
+            &["status", "cause_account_id", "rule"][..],
+        ),
+        ("ownership.csv", "resource_id", &["owner_id", "rule"][..]),
+    ] {
+        let t = Table::read(&reports.join(file));
+        for row in &t.rows {
+            let (from, to) = (instant(t.str(row, "from")), instant(t.str(row, "to")));
+            if !(from.is_some() && to.is_some() && from < to) {
+                problems.push(format!("{file}: empty or unreadable interval {row:?}"));
+            }
+        }
+        for pair in t.rows.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            if t.str(a, key) == t.str(b, key) && state.iter().all(|c| t.str(a, c) == t.str(b, c)) {
+                problems.push(format!("{file}: rows not maximal: {a:?} then {b:?}"));
+            }
+        }
     }
 }
 
@@ -210,4 +467,65 @@ fn every_golden_scenario_keeps_the_invariants() {
         }
     }
     assert!(failures.is_empty(), "{failures}");
+}
+
+/// The checker is not vacuous: each corruption of a correct run's reports (one that keeps
+/// every grand total, where possible) is caught.
+#[test]
+fn the_checker_rejects_corrupted_reports() {
+    let scenario = crate::util::root().join("scenarios/quickstart");
+    let corruptions: [(&str, &str, &str); 8] = [
+        // A coupon's running remainder out of step with its uses.
+        ("coupon_use.csv", "18.19,0.00,L5", "18.19,1.00,L5"),
+        // A coupon used after its valid_until (2026-04-01).
+        (
+            "coupon_use.csv",
+            "2026-03-10T11:00:00+08:00,main-welcome",
+            "2026-04-01T11:00:00+08:00,main-welcome",
+        ),
+        // Invoice rows that still sum to the total paid.
+        ("invoices.csv", "2026-03,dev,dev,4.00", "2026-03,dev,dev,3.00"),
+        // A payment booked to another bill of the same payer.
+        (
+            "ledger.csv",
+            "46.00,dev-ecs@2026-03-10T09:00:00+08:00",
+            "46.00,dev-ecs@2026-03-10T08:00:00+08:00",
+        ),
+        // Availability split into two rows with the same state.
+        (
+            "availability.csv",
+            "dev,2026-03-01T00:00:00+08:00,2026-04-02T00:00:00+08:00,available,,",
+            "dev,2026-03-01T00:00:00+08:00,2026-03-05T00:00:00+08:00,available,,\n\
+             dev,2026-03-05T00:00:00+08:00,2026-04-02T00:00:00+08:00,available,,",
+        ),
+        // A summary amount that is not the sum of the account's bills.
+        ("summary.csv", "dev,6.01,", "dev,6.02,"),
+        // An events row numbered out of sequence.
+        (
+            "events.csv",
+            "\n1,2026-03-10T09:30:00+08:00",
+            "\n4,2026-03-10T09:30:00+08:00",
+        ),
+        // A bill with two rows.
+        (
+            "bills.csv",
+            "\nlab-oss@2026-03-02T10:00:00+08:00",
+            "\nlab-oss@2026-03-02T10:00:00+08:00,lab,lab-oss,oss,subscription,monthly,2026-03-01T00:00:00+08:00,2026-04-01T00:00:00+08:00,2026-03-02T10:00:00+08:00,0.00,0.00,0.00,0.00,0.00,0.00,lab,lab,B1\nlab-oss@2026-03-02T10:00:00+08:00",
+        ),
+    ];
+    check_invariants(&scenario, &scenario.join("expected")).expect("quickstart keeps them");
+    for (file, from, to) in corruptions {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        for f in trustsim::report::REPORT_FILES {
+            std::fs::copy(scenario.join("expected").join(f), tmp.path().join(f)).expect("copy");
+        }
+        let path = tmp.path().join(file);
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{file} no longer has {from:?}");
+        std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+        assert!(
+            check_invariants(&scenario, tmp.path()).is_err(),
+            "{file}: {from:?} -> {to:?} not caught"
+        );
+    }
 }

@@ -2,5 +2,8 @@
 
 mod cli;
 mod golden;
+mod hostile;
 mod invariants;
+mod metamorphic;
+mod properties;
 mod util;

@@ -81,7 +81,11 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
         Err(e) => {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             let key = key_on_line(text, line);
-            let message = e.message().trim().replace('\n', " ");
+            let message = match e.message().trim() {
+                // The toml crate says nothing for a key with no value at the end of input.
+                "" => "expected a value (a string, number, date or table)".to_string(),
+                m => m.replace('\n', " "),
+            };
             problems.push(FILE, line, &key, message);
             return None;
         }
