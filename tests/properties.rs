@@ -1553,25 +1553,7 @@ fn hard_places(dir: &Path, reports: &Reports, seen: &mut BTreeSet<String>) {
     let mut tag = |t: &str| {
         seen.insert(format!("hard:{t}"));
     };
-    let rows = |file: &str| -> Vec<BTreeMap<String, String>> {
-        let mut r = csv::Reader::from_reader(&reports[file][..]);
-        let header: Vec<String> = r
-            .headers()
-            .expect("header")
-            .iter()
-            .map(String::from)
-            .collect();
-        r.records()
-            .map(|rec| {
-                let rec = rec.expect("row");
-                header
-                    .iter()
-                    .cloned()
-                    .zip(rec.iter().map(String::from))
-                    .collect()
-            })
-            .collect()
-    };
+    let rows = |file: &str| report_rows(reports, file);
     let instant = |text: &str| {
         Instant(
             DateTime::parse_from_rfc3339(text)
