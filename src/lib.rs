@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod check;
 pub mod engine;
 pub mod error;
+pub mod generate;
 pub mod ids;
 pub mod money;
 pub mod report;

@@ -3,10 +3,14 @@
 //! failure, 2 invalid scenario or usage).
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 use trustsim::check::CheckOutcome;
+use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
 use trustsim::Error;
 
 #[derive(Parser)]
@@ -16,6 +20,9 @@ use trustsim::Error;
     about = "Simulates finance-trusteeship billing and explains who paid every bill."
 )]
 struct Cli {
+    /// Never show progress bars (they are shown only when stderr is a terminal anyway).
+    #[arg(long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,13 +52,156 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Writes a synthetic scenario (a fleet of mains at the linked limit) for benchmarks.
+    Generate(GenerateArgs),
+}
+
+/// Flags of `generate`; each maps to one field of [`GenerateParams`], whose docs say more.
+/// Defaults come from `GenerateParams::default()`, so the help text cannot drift from them.
+#[derive(Args)]
+struct GenerateArgs {
+    /// Directory to write (created if missing; an existing scenario is overwritten).
+    #[arg(long)]
+    out: PathBuf,
+    /// Seed: the same seed and flags give byte-identical files on any machine.
+    #[arg(long, default_value_t = GenerateParams::default().seed)]
+    seed: u64,
+    /// First day (local midnight, +08:00).
+    #[arg(long, default_value_t = GenerateParams::default().start)]
+    start: chrono::NaiveDate,
+    /// Days in the horizon (at least 3).
+    #[arg(long, default_value_t = GenerateParams::default().days)]
+    days: u32,
+    /// Main accounts.
+    #[arg(long, default_value_t = GenerateParams::default().mains)]
+    mains: u32,
+    /// Linked accounts per main (also the scenario's max_linked).
+    #[arg(long, default_value_t = GenerateParams::default().linked_per_main)]
+    linked: u32,
+    /// Resources per account.
+    #[arg(long, default_value_t = GenerateParams::default().resources_per_account)]
+    resources: u32,
+    /// Cycle weights of pay-as-you-go resources, e.g. hourly=3,daily=1.
+    #[arg(long, default_value_t = GenerateParams::default().cycles)]
+    cycles: CycleMix,
+    /// Probability of a usage row per resource and hour, in (0, 1].
+    #[arg(long, default_value_t = GenerateParams::default().usage_density)]
+    density: f64,
+    /// Share of resources that are monthly subscriptions.
+    #[arg(long, default_value_t = GenerateParams::default().subscription_share)]
+    subscription_share: f64,
+    /// Share of pay-as-you-go resources billed as AliTelecom (T2).
+    #[arg(long, default_value_t = GenerateParams::default().alitelecom_share)]
+    alitelecom_share: f64,
+    /// Share of accounts with a coupon.
+    #[arg(long, default_value_t = GenerateParams::default().coupon_share)]
+    coupon_share: f64,
+    /// Share of accounts with a discount.
+    #[arg(long, default_value_t = GenerateParams::default().discount_share)]
+    discount_share: f64,
+    /// Share of accounts with alert thresholds.
+    #[arg(long, default_value_t = GenerateParams::default().alert_share)]
+    alert_share: f64,
+    /// Share of linked accounts with an unpaid bill when they ask to join (deferred, T5.1).
+    #[arg(long, default_value_t = GenerateParams::default().deferred_share)]
+    deferred_share: f64,
+    /// Linked accounts per main moved to a second main.
+    #[arg(long, default_value_t = GenerateParams::default().modifies_per_main)]
+    modifies: u32,
+    /// Linked accounts per main removed.
+    #[arg(long, default_value_t = GenerateParams::default().removes_per_main)]
+    removes: u32,
+    /// Requests per main that must be rejected (the 301st first).
+    #[arg(long, default_value_t = GenerateParams::default().rejected_per_main)]
+    rejected: u32,
+    /// Opening balance of each main, in whole units.
+    #[arg(long, default_value_t = GenerateParams::default().main_balance)]
+    main_balance: u64,
+    /// Periodic top-up of each main, in whole units (0: none).
+    #[arg(long, default_value_t = GenerateParams::default().main_topup)]
+    main_topup: u64,
+    /// Days between main top-ups.
+    #[arg(long, default_value_t = GenerateParams::default().main_topup_days)]
+    main_topup_days: u32,
+}
+
+impl GenerateArgs {
+    fn params(&self) -> GenerateParams {
+        GenerateParams {
+            seed: self.seed,
+            start: self.start,
+            days: self.days,
+            mains: self.mains,
+            linked_per_main: self.linked,
+            resources_per_account: self.resources,
+            cycles: self.cycles,
+            usage_density: self.density,
+            subscription_share: self.subscription_share,
+            alitelecom_share: self.alitelecom_share,
+            coupon_share: self.coupon_share,
+            discount_share: self.discount_share,
+            alert_share: self.alert_share,
+            deferred_share: self.deferred_share,
+            modifies_per_main: self.modifies,
+            removes_per_main: self.removes,
+            rejected_per_main: self.rejected,
+            main_balance: self.main_balance,
+            main_topup: self.main_topup,
+            main_topup_days: self.main_topup_days,
+        }
+    }
+}
+
+/// Progress bars on stderr, or nothing: bars are drawn only for a person watching a
+/// terminal, so logs and CI output stay clean and `--quiet` turns them off altogether.
+#[derive(Clone, Copy)]
+struct Progress {
+    show: bool,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Progress {
+        Progress {
+            show: !quiet && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A spinner for a phase whose size is unknown in advance (reading, writing).
+    fn spinner(self, message: &'static str) -> ProgressBar {
+        if !self.show {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.set_message(message);
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    }
+
+    /// A bar of `len` steps.
+    fn bar(self, message: &'static str, len: u64) -> ProgressBar {
+        if !self.show {
+            return ProgressBar::hidden();
+        }
+        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        pb.set_style(
+            ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} [{elapsed}<{eta}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        pb.set_message(message);
+        pb
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let threads = match &cli.command {
         Command::Run { threads, .. } | Command::Check { threads, .. } => *threads,
-        Command::Validate { .. } => None,
+        Command::Validate { .. } | Command::Generate(_) => None,
     };
     if let Some(n) = threads {
         if let Err(e) = rayon::ThreadPoolBuilder::new()
@@ -62,7 +212,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    match dispatch(cli.command) {
+    match dispatch(cli.command, Progress::new(cli.quiet)) {
         Ok(code) => code,
         Err(e) => report(&e),
     }
@@ -70,6 +220,13 @@ fn main() -> ExitCode {
 
 /// Prints an error; invalid input exits with 2 (SPEC §7), anything else with 1.
 fn report(e: &anyhow::Error) -> ExitCode {
+    // A bad parameter or an output directory generate must not touch is a usage error.
+    if let Some(g @ (GenerateError::Params(_) | GenerateError::NotScenarioDir(_))) =
+        e.downcast_ref::<GenerateError>()
+    {
+        eprintln!("trustsim generate: {g}");
+        return ExitCode::from(2);
+    }
     match e.downcast_ref::<Error>() {
         Some(Error::Scenario(problems)) => {
             for p in problems {
@@ -87,31 +244,96 @@ fn report(e: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+/// `trustsim run`, step by step so each phase gets its own progress bar.
+fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<ExitCode, Error> {
+    let clock = Instant::now();
+    let pb = progress.spinner("reading scenario");
+    let loaded = trustsim::scenario::load(scenario);
+    pb.finish_and_clear();
+    let scenario = loaded?;
+    let read = clock.elapsed();
+
+    // Components without bills are cheap (accounts and events only) and give the bar its
+    // length; skipped when no bar is drawn.
+    let count = if progress.show {
+        trustsim::timeline::components(&scenario, &mut []).len()
+    } else {
+        0
+    };
+    let pb = progress.bar("simulating", count as u64);
+    let simulated = trustsim::simulate_with_progress(&scenario, &|| pb.inc(1));
+    pb.finish_and_clear();
+    let (results, components) = simulated?;
+    let simulate = clock.elapsed() - read;
+
+    let out_dir = out.unwrap_or_else(|| trustsim::default_out_dir(&scenario));
+    let pb = progress.spinner("writing reports");
+    let written = trustsim::report::write_atomically(&scenario, &results, &out_dir);
+    pb.finish_and_clear();
+    written?;
+    let write = clock.elapsed() - read - simulate;
+
+    let s = trustsim::summarize(&scenario, &results, components, out_dir, clock.elapsed());
+    print_summary(&s);
+    // Where the time went, so a slow run says which phase to look at.
+    println!(
+        "  read {:.3} s, simulate {:.3} s, write {:.3} s",
+        read.as_secs_f64(),
+        simulate.as_secs_f64(),
+        write.as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The end-of-run summary: counts, totals, and usage rows per second over the whole run.
+fn print_summary(s: &trustsim::RunSummary) {
+    let m = s.money;
+    let secs = s.elapsed.as_secs_f64();
+    println!(
+        "{}: {} bills from {} usage rows, {} accounts in {} components, {} events",
+        s.name, s.bills, s.usage_rows, s.accounts, s.components, s.events
+    );
+    println!(
+        "  list {}  paid {}  outstanding {}",
+        m.format(s.list),
+        m.format(s.paid),
+        m.format(s.outstanding)
+    );
+    println!(
+        "  reports in {}  ({:.3} s, {:.0} usage rows/s)",
+        s.out_dir.display(),
+        secs,
+        s.usage_rows as f64 / secs.max(1e-9)
+    );
+}
+
+/// `trustsim generate`: writes the scenario, with a bar over the hours of usage.
+fn generate(args: &GenerateArgs, progress: Progress) -> anyhow::Result<ExitCode> {
+    let params = args.params();
+    let clock = Instant::now();
+    let pb = progress.bar("generating", params.hours());
+    let summary =
+        trustsim::generate::generate_with_progress(&params, &args.out, &mut |h| pb.set_position(h));
+    pb.finish_and_clear();
+    let s = summary?;
+    println!(
+        "{}: {} accounts, {} resources, {} usage rows, {} events, {} coupons, {} discount rows ({:.3} s)",
+        args.out.display(),
+        s.accounts,
+        s.resources,
+        s.usage_rows,
+        s.events,
+        s.coupons,
+        s.discounts,
+        clock.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { scenario, out, .. } => {
-            let options = trustsim::RunOptions { out };
-            let s = trustsim::run(&scenario, &options)?;
-            let m = s.money;
-            let secs = s.elapsed.as_secs_f64();
-            println!(
-                "{}: {} bills from {} usage rows, {} accounts in {} components, {} events",
-                s.name, s.bills, s.usage_rows, s.accounts, s.components, s.events
-            );
-            println!(
-                "  list {}  paid {}  outstanding {}",
-                m.format(s.list),
-                m.format(s.paid),
-                m.format(s.outstanding)
-            );
-            println!(
-                "  reports in {}  ({:.3} s, {:.0} usage rows/s)",
-                s.out_dir.display(),
-                secs,
-                s.usage_rows as f64 / secs.max(1e-9)
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Run { scenario, out, .. } => Ok(run(&scenario, out, progress)?),
+        Command::Generate(args) => generate(&args, progress),
         Command::Validate { scenario } => {
             let s = trustsim::scenario::load(&scenario)?;
             println!(
