@@ -250,18 +250,18 @@ fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<Exit
     let pb = progress.spinner("reading scenario");
     let loaded = trustsim::scenario::load(scenario);
     pb.finish_and_clear();
-    let scenario = loaded?;
+    let mut scenario = loaded?;
     let read = clock.elapsed();
 
-    // Components without bills are cheap (accounts and events only) and give the bar its
-    // length; skipped when no bar is drawn.
+    // Components are cheap to cut (accounts and events only) and give the bar its length;
+    // skipped when no bar is drawn.
     let count = if progress.show {
-        trustsim::timeline::components(&scenario, &mut []).len()
+        trustsim::timeline::components(&scenario).len()
     } else {
         0
     };
     let pb = progress.bar("simulating", count as u64);
-    let simulated = trustsim::simulate_with_progress(&scenario, &|| pb.inc(1));
+    let simulated = trustsim::simulate_with_progress(&mut scenario, &|| pb.inc(1));
     pb.finish_and_clear();
     let (results, components) = simulated?;
     let simulate = clock.elapsed() - read;
@@ -341,7 +341,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 s.settings.name,
                 s.accounts.len(),
                 s.resources.len(),
-                s.usage.len(),
+                s.usage_rows,
                 s.events.len()
             );
             Ok(ExitCode::SUCCESS)

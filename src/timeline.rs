@@ -50,23 +50,36 @@ pub struct Component {
     pub accounts: Vec<AccountId>,
     /// Resources of those accounts, sorted.
     pub resources: Vec<ResourceId>,
-    /// Its bills' positions in the scenario's bill list, which [`components`] groups by
-    /// component (each group in bill order).
-    pub bills: std::ops::Range<usize>,
     /// Indices into `Scenario::events`, sorted by (time, seq): processing order.
     pub events: Vec<usize>,
 }
 
-/// Builds every bill of the scenario, in bill order, as yet unprocessed rows: the engine
+/// Each resource's usage rows: `usage` sorted by (resource, time) cut per resource, indexed
+/// by resource id (empty for a resource without usage).
+pub fn usage_by_resource<'u>(scenario: &Scenario, usage: &'u [Usage]) -> Vec<&'u [Usage]> {
+    let mut by_resource: Vec<&[Usage]> = vec![&[]; scenario.resources.len()];
+    for rows in usage.chunk_by(|a, b| a.resource == b.resource) {
+        by_resource[rows[0].resource.index()] = rows;
+    }
+    by_resource
+}
+
+/// Builds the bills of one component, in bill order, as yet unprocessed rows: the engine
 /// prices and pays them in place, so a bill is one record from here to the report.
 ///
-/// Each resource's bills come out of its usage (sorted by resource and time) already in
-/// bill order, so the resources' streams are merged rather than the bills sorted: a bill
-/// record is large, and moving it `log n` times cost more than building it.
-pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
-    let usage = &scenario.usage;
-    let mut streams: Vec<BillStream<'_>> = usage
-        .chunk_by(|a, b| a.resource == b.resource)
+/// Each resource's bills come out of its usage (sorted by time) already in bill order, so
+/// the resources' streams are merged rather than the bills sorted: a bill record is large,
+/// and moving it `log n` times cost more than building it.
+pub fn build_bills(
+    scenario: &Scenario,
+    component: &Component,
+    usage: &[&[Usage]],
+) -> Result<Vec<BillRow>, Error> {
+    let mut streams: Vec<BillStream<'_>> = component
+        .resources
+        .iter()
+        .map(|r| usage[r.index()])
+        .filter(|rows| !rows.is_empty())
         .map(|rows| BillStream {
             scenario,
             rows,
@@ -74,6 +87,8 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
                 == BillingMethod::Subscription,
         })
         .collect();
+    // Never more bills than usage rows; reserving avoids growth copies of a large table.
+    let capacity = streams.iter().map(|s| s.rows.len()).sum();
     // The heap holds only each stream's next bill order; the bill waits in `heads`.
     let mut heads: Vec<Option<Bill>> = Vec::with_capacity(streams.len());
     let mut heap = BinaryHeap::with_capacity(streams.len());
@@ -84,8 +99,7 @@ pub fn build_bills(scenario: &Scenario) -> Result<Vec<BillRow>, Error> {
         }
         heads.push(head);
     }
-    // Never more bills than usage rows; reserving avoids growth copies of a large table.
-    let mut bills = Vec::with_capacity(usage.len());
+    let mut bills = Vec::with_capacity(capacity);
     while let Some(Reverse((_, i))) = heap.pop() {
         let next = streams[i].next_bill()?;
         if let Some(bill) = &next {
@@ -187,9 +201,8 @@ impl UnionFind {
     }
 }
 
-/// Cuts the scenario into components, ordered by their smallest account id, and regroups
-/// `bills` (in bill order) so each component's bills are one contiguous run.
-pub fn components(scenario: &Scenario, bills: &mut [BillRow]) -> Vec<Component> {
+/// Cuts the scenario into components, ordered by their smallest account id.
+pub fn components(scenario: &Scenario) -> Vec<Component> {
     let n = scenario.accounts.len();
     let mut uf = UnionFind::new(n);
     for e in &scenario.events {
@@ -212,10 +225,6 @@ pub fn components(scenario: &Scenario, bills: &mut [BillRow]) -> Vec<Component> 
         let c = comp_of(r.account, &mut uf);
         comps[c].resources.push(r.id);
     }
-    let of_account: Vec<usize> = (0..n as u32)
-        .map(|a| comp_of(AccountId(a), &mut uf))
-        .collect();
-    group_by_component(bills, &mut comps, &of_account);
     let mut order: Vec<usize> = (0..scenario.events.len()).collect();
     order.sort_by_key(|&i| event_key(&scenario.events[i]));
     for i in order {
@@ -224,40 +233,6 @@ pub fn components(scenario: &Scenario, bills: &mut [BillRow]) -> Vec<Component> 
         comps[c].events.push(i);
     }
     comps
-}
-
-/// Regroups `bills` (in bill order) so each component's bills are contiguous and still in
-/// bill order, and records each component's range. An in-place permutation: every record
-/// moves at most twice, and nothing the size of the bill table is allocated.
-fn group_by_component(bills: &mut [BillRow], comps: &mut [Component], of_account: &[usize]) {
-    let comp_of = |b: &BillRow| of_account[b.bill.account.index()];
-    let mut start = vec![0usize; comps.len() + 1];
-    for b in bills.iter() {
-        start[comp_of(b) + 1] += 1;
-    }
-    for c in 0..comps.len() {
-        start[c + 1] += start[c];
-        comps[c].bills = start[c]..start[c + 1];
-    }
-    if comps.len() <= 1 {
-        return;
-    }
-    // Where each bill goes: its component's next free slot, taken in bill order.
-    let mut dest: Vec<usize> = bills
-        .iter()
-        .map(|b| {
-            let slot = &mut start[comp_of(b)];
-            *slot += 1;
-            *slot - 1
-        })
-        .collect();
-    for i in 0..bills.len() {
-        while dest[i] != i {
-            let j = dest[i];
-            bills.swap(i, j);
-            dest.swap(i, j);
-        }
-    }
 }
 
 fn event_key(e: &Event) -> (Instant, u32) {

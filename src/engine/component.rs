@@ -207,7 +207,6 @@ impl<'s> Run<'s> {
             paid,
             paid_at_issue: paid,
             payer: self.accounts[payer].id,
-            pricing: self.accounts[pricing].id,
             rule,
             refunded: false,
         };

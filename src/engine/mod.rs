@@ -4,7 +4,7 @@
 mod component;
 mod intervals;
 pub mod outcome;
-mod pricing;
+pub(crate) mod pricing;
 mod requests;
 pub mod trusteeship;
 
@@ -35,26 +35,19 @@ fn simulate_component(scenario: &Scenario, comp: &Component, bills: &mut [BillRo
 }
 
 /// Simulates every component on the current rayon pool and merges the rows into the
-/// orders SPEC §6 gives. `bills` are the scenario's bills grouped as
-/// [`crate::timeline::components`] left them; each component prices and pays its own run of
-/// them in place. `on_component` is called once per finished component (progress).
+/// orders SPEC §6 gives. `bills` holds each component's bills (as
+/// [`crate::timeline::build_bills`] made them), which it prices and pays in place.
+/// `on_component` is called once per finished component (progress).
 pub fn simulate(
     scenario: &Scenario,
     components: &[Component],
-    mut bills: Vec<BillRow>,
+    mut bills: Vec<Vec<BillRow>>,
     on_component: &(dyn Fn() + Sync),
 ) -> Results {
-    let mut slices = Vec::with_capacity(components.len());
-    let mut rest: &mut [BillRow] = &mut bills;
-    for c in components {
-        let (head, tail) = rest.split_at_mut(c.bills.len());
-        slices.push(head);
-        rest = tail;
-    }
     // `collect` into a Vec keeps component order whatever the scheduling.
     let parts: Vec<Part> = components
         .par_iter()
-        .zip(slices)
+        .zip(bills.par_iter_mut())
         .map(|(c, b)| {
             let part = simulate_component(scenario, c, b);
             on_component();
@@ -66,10 +59,11 @@ pub fn simulate(
 
 /// Concatenates the parts and sorts each report by its SPEC §6 order. Every sort key is
 /// unique, so the result is the same for any partitioning. Lists that are already in order
-/// (bills and ledger, always, with a single component) are not sorted again.
-fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<BillRow>) -> Results {
+/// (always, with a single component) are not sorted again; bills are not concatenated at
+/// all (see [`outcome::Bills`]).
+fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<Vec<BillRow>>) -> Results {
     let mut r = Results {
-        bills,
+        bills: outcome::Bills::from_parts(bills),
         ..Results::default()
     };
     for p in parts {
@@ -82,7 +76,6 @@ fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<BillRow>) -> Results 
         append(&mut r.invoices, p.invoices);
         append(&mut r.summary, p.summary);
     }
-    sort_by_key(&mut r.bills, |b| b.bill.order());
     sort_by_key(&mut r.coupon_use, |c| c.order);
     sort_by_key(&mut r.ledger, |l| l.key);
     sort_by_key(&mut r.alerts, |a| a.key);

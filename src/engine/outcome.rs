@@ -9,6 +9,8 @@ use crate::ids::{AccountId, CouponId, ResourceId};
 use crate::money::Money;
 use crate::rules::RuleId;
 use crate::timeline::{Bill, BillOrder};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// Global processing order (SPEC §5): by instant, bills (in bill order) before events (in
 /// file order), then the position of a row within one bill's or event's processing.
@@ -76,7 +78,6 @@ pub struct BillRow {
     /// Paid from the payer's balance when issued: the amount of its ledger payment row.
     pub paid_at_issue: Money,
     pub payer: AccountId,
-    pub pricing: AccountId,
     pub rule: RuleId,
     /// A downgrade already refunded (possibly 0 of) it: B8 refunds once.
     pub refunded: bool,
@@ -95,7 +96,6 @@ impl BillRow {
             paid: Money::ZERO,
             paid_at_issue: Money::ZERO,
             payer: bill.account,
-            pricing: bill.account,
             rule: RuleId::B1,
             refunded: false,
         }
@@ -123,6 +123,12 @@ impl BillRow {
         } else {
             self.bill.issued_at
         }
+    }
+
+    /// Whose discounts and coupons priced it (L5, T2): derived from the payer rather than
+    /// stored, as every byte of this record is paid once per bill of a run.
+    pub fn pricing(&self, is_alitelecom: bool) -> AccountId {
+        crate::engine::pricing::pricing_account(self.payer, self.bill.account, is_alitelecom)
     }
 
     /// list − discount − coupon.
@@ -311,10 +317,75 @@ pub struct SummaryRow {
     pub balance_end: Money,
 }
 
+/// Every bill, kept as the components produced them (each list in bill order). The bill
+/// table is the largest of a run, so it is never copied into one list: [`Bills::in_order`]
+/// merges the components' lists on the fly.
+#[derive(Debug, Default)]
+pub struct Bills {
+    parts: Vec<Vec<BillRow>>,
+}
+
+impl Bills {
+    /// The bills of each component, each list in bill order.
+    pub fn from_parts(parts: Vec<Vec<BillRow>>) -> Bills {
+        Bills { parts }
+    }
+
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.parts.iter().all(Vec::is_empty)
+    }
+
+    /// Every bill, in no particular order (for totals, which do not depend on order).
+    pub fn iter(&self) -> impl Iterator<Item = &BillRow> {
+        self.parts.iter().flatten()
+    }
+
+    /// Every bill in SPEC §5 bill order.
+    pub fn in_order(&self) -> InOrder<'_> {
+        let mut heap = BinaryHeap::with_capacity(self.parts.len());
+        for (p, part) in self.parts.iter().enumerate() {
+            if let Some(first) = part.first() {
+                heap.push(Reverse((first.bill.order(), p)));
+            }
+        }
+        InOrder {
+            parts: &self.parts,
+            next: vec![0; self.parts.len()],
+            heap,
+        }
+    }
+}
+
+/// A k-way merge of the components' bill lists by bill order (keys are unique).
+pub struct InOrder<'a> {
+    parts: &'a [Vec<BillRow>],
+    next: Vec<usize>,
+    heap: BinaryHeap<Reverse<(BillOrder, usize)>>,
+}
+
+impl<'a> Iterator for InOrder<'a> {
+    type Item = &'a BillRow;
+
+    fn next(&mut self) -> Option<&'a BillRow> {
+        let Reverse((_, p)) = self.heap.pop()?;
+        let part = &self.parts[p];
+        let row = &part[self.next[p]];
+        self.next[p] += 1;
+        if let Some(following) = part.get(self.next[p]) {
+            self.heap.push(Reverse((following.bill.order(), p)));
+        }
+        Some(row)
+    }
+}
+
 /// Every report's rows, each list already in its SPEC §6 order.
 #[derive(Debug, Default)]
 pub struct Results {
-    pub bills: Vec<BillRow>,
+    pub bills: Bills,
     pub coupon_use: Vec<CouponUse>,
     pub ledger: Vec<LedgerRow>,
     pub availability: Vec<AvailabilityRow>,

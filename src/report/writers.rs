@@ -42,7 +42,7 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
             "rule",
         ],
     )?;
-    for row in &r.bills {
+    for row in r.bills.in_order() {
         let b = &row.bill;
         let res = &s.resources[b.resource.index()];
         out.bill_id(bill_id(s, &BillRef::from(row)))
@@ -61,7 +61,7 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
             .money(row.paid)
             .money(row.outstanding())
             .str(s.account_name(row.payer))
-            .str(s.account_name(row.pricing))
+            .str(s.account_name(row.pricing(res.is_alitelecom)))
             .str(row.rule.as_str());
         out.end_row()?;
     }
@@ -127,7 +127,7 @@ pub(super) fn ledger(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error>
             .opt_bill_id(l.bill.map(|b| bill_id(s, &b)));
         out.end_row()
     };
-    for row in r.bills.iter().filter(|b| b.paid_at_issue.is_positive()) {
+    for row in r.bills.in_order().filter(|b| b.paid_at_issue.is_positive()) {
         let key = ProcKey::bill(row.bill.order(), 0);
         while let Some(l) = events.next_if(|l| l.key < key) {
             write_event(&mut out, l, &mut balance)?;

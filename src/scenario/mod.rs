@@ -192,8 +192,11 @@ pub struct Scenario {
     pub coupon_names: Names,
     pub accounts: Vec<Account>,
     pub resources: Vec<Resource>,
-    /// Sorted by (resource, time): the order bills are built in.
+    /// Sorted by (resource, time): the order bills are built in. A run that owns the
+    /// scenario takes these out once bills are built ([`crate::simulate_with_progress`]).
     pub usage: Vec<Usage>,
+    /// How many usage rows were read (still known after `usage` is taken).
+    pub usage_rows: usize,
     /// In file order.
     pub events: Vec<Event>,
     pub coupons: Vec<Coupon>,

@@ -83,6 +83,7 @@ pub fn load(dir: &Path) -> Result<Scenario, Error> {
         coupon_names,
         accounts,
         resources,
+        usage_rows: usage.len(),
         usage,
         events,
         coupons,
