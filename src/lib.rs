@@ -122,7 +122,7 @@ pub fn run(dir: &Path, options: &RunOptions) -> Result<RunSummary, Error> {
     ))
 }
 
-/// Totals for the summary line, added serially in bill order.
+/// Totals for the summary line, added serially in account order.
 pub fn summarize(
     scenario: &Scenario,
     results: &Results,
@@ -138,9 +138,10 @@ pub fn summarize(
         usage_rows: scenario.usage_rows,
         events: scenario.events.len(),
         bills: results.bills.len(),
-        list: results.bills.iter().map(|b| b.bill.list).sum(),
-        paid: results.bills.iter().map(|b| b.paid).sum(),
-        outstanding: results.bills.iter().map(|b| b.outstanding()).sum(),
+        // The per-account summary already holds every bill's amounts once.
+        list: results.summary.iter().map(|a| a.list).sum(),
+        paid: results.summary.iter().map(|a| a.paid).sum(),
+        outstanding: results.summary.iter().map(|a| a.outstanding).sum(),
         elapsed,
         money: scenario.settings.money,
     }

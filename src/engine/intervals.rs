@@ -168,15 +168,19 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
 pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
     let calendar = &run.s.settings.calendar;
     let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
+    // Neighbouring bills mostly share a cycle start: remember the last month looked up.
+    let mut last = (Instant(i64::MIN), (0, 0));
     for row in run.bills.iter() {
         if !row.paid.is_positive() {
             continue;
         }
-        let key = (
-            calendar.month_of(row.bill.cycle_start),
-            row.payer,
-            row.bill.account,
-        );
+        if last.0 != row.bill.cycle_start {
+            last = (
+                row.bill.cycle_start,
+                calendar.month_of(row.bill.cycle_start),
+            );
+        }
+        let key = (last.1, row.payer, row.bill.account);
         *sums.entry(key).or_insert(Money::ZERO) += row.paid;
     }
     sums.into_iter()

@@ -346,13 +346,16 @@ impl Bills {
 
     /// Every bill in SPEC §5 bill order.
     pub fn in_order(&self) -> InOrder<'_> {
+        if let [single] = self.parts.as_slice() {
+            return InOrder::Single(single.iter());
+        }
         let mut heap = BinaryHeap::with_capacity(self.parts.len());
         for (p, part) in self.parts.iter().enumerate() {
             if let Some(first) = part.first() {
                 heap.push(Reverse((first.bill.order(), p)));
             }
         }
-        InOrder {
+        InOrder::Merge {
             parts: &self.parts,
             next: vec![0; self.parts.len()],
             heap,
@@ -360,25 +363,34 @@ impl Bills {
     }
 }
 
-/// A k-way merge of the components' bill lists by bill order (keys are unique).
-pub struct InOrder<'a> {
-    parts: &'a [Vec<BillRow>],
-    next: Vec<usize>,
-    heap: BinaryHeap<Reverse<(BillOrder, usize)>>,
+/// Bills in bill order: one component's list as it is, or a k-way merge of several by bill
+/// order (keys are unique).
+pub enum InOrder<'a> {
+    Single(std::slice::Iter<'a, BillRow>),
+    Merge {
+        parts: &'a [Vec<BillRow>],
+        next: Vec<usize>,
+        heap: BinaryHeap<Reverse<(BillOrder, usize)>>,
+    },
 }
 
 impl<'a> Iterator for InOrder<'a> {
     type Item = &'a BillRow;
 
     fn next(&mut self) -> Option<&'a BillRow> {
-        let Reverse((_, p)) = self.heap.pop()?;
-        let part = &self.parts[p];
-        let row = &part[self.next[p]];
-        self.next[p] += 1;
-        if let Some(following) = part.get(self.next[p]) {
-            self.heap.push(Reverse((following.bill.order(), p)));
+        match self {
+            InOrder::Single(rows) => rows.next(),
+            InOrder::Merge { parts, next, heap } => {
+                let Reverse((_, p)) = heap.pop()?;
+                let part = &parts[p];
+                let row = &part[next[p]];
+                next[p] += 1;
+                if let Some(following) = part.get(next[p]) {
+                    heap.push(Reverse((following.bill.order(), p)));
+                }
+                Some(row)
+            }
         }
-        Some(row)
     }
 }
 

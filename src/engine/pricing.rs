@@ -67,6 +67,10 @@ pub fn apply_coupons(
     issued_at: Instant,
     mut payable: Money,
 ) -> Vec<CouponTake> {
+    if owned.is_empty() || !payable.is_positive() {
+        // Most accounts hold no coupon: no allocation on the common path.
+        return Vec::new();
+    }
     let mut usable: Vec<usize> = owned
         .iter()
         .copied()

@@ -44,6 +44,7 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
     )?;
     for row in r.bills.in_order() {
         let b = &row.bill;
+        let payable = row.payable();
         let res = &s.resources[b.resource.index()];
         out.bill_id(bill_id(s, &BillRef::from(row)))
             .str(s.account_name(b.account))
@@ -57,9 +58,9 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
             .money(b.list)
             .money(row.discount)
             .money(row.coupon)
-            .money(row.payable())
+            .money(payable)
             .money(row.paid)
-            .money(row.outstanding())
+            .money(payable - row.paid)
             .str(s.account_name(row.payer))
             .str(s.account_name(row.pricing(res.is_alitelecom)))
             .str(row.rule.as_str());
