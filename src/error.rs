@@ -86,6 +86,13 @@ impl Problems {
         self.list.len()
     }
 
+    /// Appends problems found elsewhere (a parallel chunk of the same file), in order, up
+    /// to the cap.
+    pub fn extend(&mut self, other: Problems) {
+        let room = MAX_PROBLEMS.saturating_sub(self.list.len());
+        self.list.extend(other.list.into_iter().take(room));
+    }
+
     pub fn into_vec(self) -> Vec<Problem> {
         self.list
     }

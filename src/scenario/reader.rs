@@ -439,29 +439,24 @@ impl Reader<'_> {
             names: &["time", "resource_id", "amount"],
             required: &["time", "resource_id", "amount"],
         };
-        let mut rows: Vec<(Usage, u64)> = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(self.dir, &C, true, &mut problems, |row, p| {
-            let time = self
+        let this = &*self;
+        let rows = table::read_rows(self.dir, &C, true, &mut problems, |row, p| {
+            let time = this
                 .time(row, 0, p)
-                .filter(|&t| self.in_horizon(row, 0, t, p));
+                .filter(|&t| this.in_horizon(row, 0, t, p));
             let resource = Self::lookup(names, "resource", row, 1, p);
-            let amount = self.amount(row, 2, USAGE_FRACTION_DIGITS, p);
+            let amount = this.amount(row, 2, USAGE_FRACTION_DIGITS, p);
             if amount.is_some_and(|a| a < Decimal::ZERO) {
                 row.problem(p, 2, format!("expected an amount >= 0, got {}", row.get(2)));
-                return;
+                return None;
             }
-            if let (Some(time), Some(resource), Some(amount)) = (time, resource, amount) {
-                let resource = ResourceId(resource);
-                rows.push((
-                    Usage {
-                        time,
-                        resource,
-                        amount,
-                    },
-                    row.line,
-                ));
-            }
+            let usage = Usage {
+                time: time?,
+                resource: ResourceId(resource?),
+                amount: amount?,
+            };
+            Some((usage, row.line))
         });
         let rows = sort_usage(rows, resources.len());
         for pair in rows.windows(2) {

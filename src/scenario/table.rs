@@ -2,6 +2,7 @@
 //! per-row access by column name, with every problem located as `file:line: column`.
 
 use crate::error::Problems;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// The columns a table accepts; `required` ones must be in the header.
@@ -35,46 +36,148 @@ impl<'r> Row<'r> {
     }
 }
 
-/// Reads `dir/file`, calling `each` for every data row. Returns false when the file is
-/// absent (and, if `must_exist`, reports it). Stops early once `problems` is full.
+/// Reads `dir/file`, calling `each` for every data row in file order. An absent file is
+/// empty (reported as missing if `must_exist`). Stops early once `problems` is full.
 pub(super) fn read(
     dir: &Path,
     columns: &Columns,
     must_exist: bool,
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
-) -> bool {
+) {
+    let Some(text) = open(dir, columns, must_exist, problems) else {
+        return;
+    };
+    if let Some(header) = header(&text, columns, problems) {
+        records(
+            &text[header.end..],
+            2,
+            &header,
+            columns,
+            problems,
+            &mut each,
+        );
+    }
+}
+
+/// [`read`] for a large table: each row becomes an optional `T`, and the rows are parsed in
+/// parallel chunks when that is safe (no quote anywhere after the header, so every line
+/// break ends a record). Rows and problems come out in file order either way.
+pub(super) fn read_rows<T: Send>(
+    dir: &Path,
+    columns: &Columns,
+    must_exist: bool,
+    problems: &mut Problems,
+    each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
+) -> Vec<T> {
+    let Some(text) = open(dir, columns, must_exist, problems) else {
+        return Vec::new();
+    };
+    let Some(header) = header(&text, columns, problems) else {
+        return Vec::new();
+    };
+    let rest = &text[header.end..];
+    let chunks = if rest.contains(&b'"') {
+        1
+    } else {
+        // Chunks of at least 1 MiB: below that, splitting costs more than it saves.
+        rayon::current_num_threads()
+            .min(rest.len() / (1 << 20))
+            .max(1)
+    };
+    let mut parts: Vec<(&[u8], u64)> = Vec::with_capacity(chunks);
+    let (mut from, mut line) = (0, 2u64);
+    for k in 1..=chunks {
+        let to = if k == chunks {
+            rest.len()
+        } else {
+            let aim = (rest.len() * k / chunks).max(from);
+            rest[aim..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(rest.len(), |i| aim + i + 1)
+        };
+        parts.push((&rest[from..to], line));
+        line += rest[from..to].iter().filter(|&&b| b == b'\n').count() as u64;
+        from = to;
+    }
+    let parsed: Vec<(Vec<T>, Problems)> = parts
+        .into_par_iter()
+        .map(|(chunk, first_line)| {
+            let (mut rows, mut found) = (Vec::new(), Problems::default());
+            records(
+                chunk,
+                first_line,
+                &header,
+                columns,
+                &mut found,
+                &mut |row, p| {
+                    if let Some(t) = each(row, p) {
+                        rows.push(t);
+                    }
+                },
+            );
+            (rows, found)
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parsed.iter().map(|(r, _)| r.len()).sum());
+    for (rows, found) in parsed {
+        all.extend(rows);
+        problems.extend(found);
+    }
+    all
+}
+
+/// The file's bytes: read, BOM stripped, checked to be UTF-8. None when absent or unusable
+/// (with a problem, except for an absent optional file).
+fn open(
+    dir: &Path,
+    columns: &Columns,
+    must_exist: bool,
+    problems: &mut Problems,
+) -> Option<Vec<u8>> {
     let path = dir.join(columns.file);
-    let bytes = match std::fs::read(&path) {
+    let mut bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             if must_exist {
                 problems.push(columns.file, 0, "-", "file is missing");
             }
-            return false;
+            return None;
         }
         Err(e) => {
             problems.push(columns.file, 0, "-", format!("cannot read: {e}"));
-            return false;
+            return None;
         }
     };
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if let Err(e) = std::str::from_utf8(body) {
-        let line = body[..e.valid_up_to()]
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    if let Err(e) = std::str::from_utf8(&bytes) {
+        let line = bytes[..e.valid_up_to()]
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64
             + 1;
         problems.push(columns.file, line, "-", "invalid UTF-8");
-        return true;
+        return None;
     }
+    Some(bytes)
+}
 
-    // Fields are trimmed on access (`Row::get`): the same result as the csv crate's
-    // `Trim::All` without rebuilding every record.
+/// A checked header: where each known column is, the field count, and where it ends.
+struct Header {
+    map: Vec<Option<usize>>,
+    width: usize,
+    /// Byte offset of the first data line.
+    end: usize,
+}
+
+fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Header> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(body);
+        .from_reader(text);
     let mut record = csv::StringRecord::new();
     match reader.read_record(&mut record) {
         Ok(true) => {}
@@ -85,20 +188,40 @@ pub(super) fn read(
                 "-",
                 format!("expected a header row: {}", columns.names.join(",")),
             );
-            return true;
+            return None;
         }
         Err(e) => {
             problems.push(columns.file, 1, "-", format!("unreadable header: {e}"));
-            return true;
+            return None;
         }
     }
     record.trim();
-    let header = record.clone();
+    let map = map_header(&record, columns, problems)?;
+    Some(Header {
+        map,
+        width: record.len(),
+        end: reader.position().byte() as usize,
+    })
+}
 
-    let Some(map) = map_header(&header, columns, problems) else {
-        return true;
-    };
-    let width = header.len();
+/// Parses the data records of `text`, whose first line is line `first_line` of the file.
+/// Fields are trimmed on access (`Row::get`): the same result as the csv crate's
+/// `Trim::All` without rebuilding every record.
+fn records(
+    text: &[u8],
+    first_line: u64,
+    header: &Header,
+    columns: &Columns,
+    problems: &mut Problems,
+    each: &mut dyn FnMut(&Row<'_>, &mut Problems),
+) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
+    let mut record = csv::StringRecord::new();
+    let width = header.width;
+    let line_of = |local: u64| first_line + local.saturating_sub(1);
     loop {
         if problems.is_full() {
             break;
@@ -107,12 +230,12 @@ pub(super) fn read(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(p.line()));
                 problems.push(columns.file, line, "-", format!("unreadable row: {e}"));
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| line_of(p.line()));
         // A line of only blanks reads as one blank field: skip it like an empty line.
         if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
@@ -133,12 +256,11 @@ pub(super) fn read(
             file: columns.file,
             line,
             record: &record,
-            map: &map,
+            map: &header.map,
             names: columns.names,
         };
         each(&row, problems);
     }
-    true
 }
 
 /// Maps each known column to its field position; reports unknown, duplicate and missing
