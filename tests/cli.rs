@@ -402,3 +402,60 @@ fn check_reports_row_level_differences_and_missing_goldens() {
     assert!(stdout.contains("+ line     2:"), "{stdout}");
     assert!(stdout.contains("notes.txt: extra file"), "{stdout}");
 }
+
+#[test]
+fn line_numbers_count_blank_lines_crlf_and_quoted_breaks() {
+    assert_rejected(
+        &[(
+            "usage.csv",
+            "time,resource_id,amount\r\n2026-03-01,r1,1\r\n\r\n2026-03-01,r1,x\r\n\n\n\
+             \"2026-03-01\",r1,\"a\nb\"\n2026-03-01,r1,z\n",
+        )],
+        &[
+            "usage.csv:4: amount:",
+            "usage.csv:7: amount:",
+            "usage.csv:9: amount:",
+        ],
+    );
+}
+
+#[test]
+fn large_usage_files_parsed_in_chunks_report_exact_lines() {
+    // Over 2 MiB, so usage.csv is parsed in parallel chunks; bad rows sit in both halves
+    // and right after a blank line, and each must be reported at its own line.
+    let mut usage = String::from("time,resource_id,amount\n");
+    let mut line = 1;
+    let mut bad_lines = Vec::new();
+    while usage.len() < 3 << 20 {
+        line += 1;
+        if line % 40_000 == 0 {
+            usage.push('\n');
+            line += 1;
+            usage.push_str("2026-03-01T10:00:00,r1,1e3\n");
+            bad_lines.push(line);
+        } else {
+            usage.push_str("2026-03-01T10:00:00,r1,1.00\n");
+        }
+    }
+    let dir = scenario(&[("usage.csv", &usage)]);
+    for threads in ["1", "2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustsim"))
+            .args(["validate", "."])
+            .env("RAYON_NUM_THREADS", threads)
+            .current_dir(dir.path())
+            .output()
+            .expect("run trustsim");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let reported: Vec<u64> = stderr
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("usage.csv:")?
+                    .split(':')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        assert_eq!(reported, bad_lines, "{threads} threads:\n{stderr}");
+    }
+}

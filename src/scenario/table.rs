@@ -197,10 +197,16 @@ fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Hea
     }
     record.trim();
     let map = map_header(&record, columns, problems)?;
+    // After a `\r\n` header the reader stands on the `\n`: step past it, so the data
+    // starts on line 2.
+    let mut end = reader.position().byte() as usize;
+    if end > 0 && text.get(end - 1) == Some(&b'\r') && text.get(end) == Some(&b'\n') {
+        end += 1;
+    }
     Some(Header {
         map,
         width: record.len(),
-        end: reader.position().byte() as usize,
+        end,
     })
 }
 
@@ -221,7 +227,24 @@ fn records(
         .from_reader(text);
     let mut record = csv::StringRecord::new();
     let width = header.width;
-    let line_of = |local: u64| first_line + local.saturating_sub(1);
+    // The csv crate neither counts the empty lines it skips nor excludes them from a
+    // record's start, so lines are counted here: the line breaks before the record's first
+    // byte (past any empty lines at its reported start).
+    let (mut counted_to, mut line) = (0usize, first_line);
+    let mut line_at = |byte: u64| {
+        let mut byte = (byte as usize).min(text.len());
+        while byte < text.len() && matches!(text[byte], b'\n' | b'\r') {
+            byte += 1;
+        }
+        if byte >= counted_to {
+            line += text[counted_to..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            counted_to = byte;
+        }
+        line
+    };
     loop {
         if problems.is_full() {
             break;
@@ -230,12 +253,12 @@ fn records(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| line_of(p.line()));
+                let line = e.position().map_or(0, |p| line_at(p.byte()));
                 problems.push(columns.file, line, "-", format!("unreadable row: {e}"));
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| line_of(p.line()));
+        let line = record.position().map_or(0, |p| line_at(p.byte()));
         // A line of only blanks reads as one blank field: skip it like an empty line.
         if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
