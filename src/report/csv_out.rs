@@ -2,7 +2,7 @@
 //! scenario's calendar and money rules so every report prints times and amounts one way.
 //!
 //! This is the hot path of a large run (hundreds of MB of reports), so rows are formatted
-//! straight into one reused line buffer. Quoting follows the csv crate's `Necessary` style
+//! straight into one reused buffer, and large reports format chunks of rows in parallel. Quoting follows the csv crate's `Necessary` style
 //! byte for byte: a field is quoted when it holds `,`, `"`, `\r` or `\n`, quotes doubled.
 
 use crate::calendar::{Calendar, Instant};
@@ -16,20 +16,32 @@ use std::path::{Path, PathBuf};
 /// the same cycle start, end and issue times.
 const TIME_CACHE: usize = 4;
 
-pub(super) struct CsvOut<'a> {
-    writer: BufWriter<File>,
-    path: PathBuf,
+/// Formats CSV rows into text. Used inside a [`CsvOut`], or detached to format a chunk of
+/// rows on another thread.
+pub(super) struct Rows<'a> {
     calendar: &'a Calendar,
     money: MoneyRules,
+    /// Complete rows not yet written, then the row being built.
     line: String,
     /// Reused to assemble bill ids.
     scratch: String,
-    /// Fields pushed on the current line, and how many a line must have.
+    /// Fields pushed on the current row, and how many a row must have.
     fields: usize,
     width: usize,
     cache: [(Instant, String); TIME_CACHE],
     next_slot: usize,
 }
+
+/// A CSV file being written: the header, then rows formatted by its [`Rows`] and written in
+/// 64 KiB pieces.
+pub(super) struct CsvOut<'a> {
+    writer: BufWriter<File>,
+    path: PathBuf,
+    rows: Rows<'a>,
+}
+
+/// Text buffered before it is handed to the file.
+const FLUSH_BYTES: usize = 1 << 16;
 
 impl<'a> CsvOut<'a> {
     pub fn create(
@@ -44,20 +56,99 @@ impl<'a> CsvOut<'a> {
         let mut out = CsvOut {
             writer: BufWriter::with_capacity(1 << 17, file),
             path,
-            calendar,
-            money,
-            line: String::with_capacity(512),
-            scratch: String::with_capacity(64),
-            fields: 0,
-            width: header.len(),
-            cache: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
-            next_slot: 0,
+            rows: Rows::new(calendar, money, header.len()),
         };
         for h in header {
             out.str(h);
         }
         out.end_row()?;
         Ok(out)
+    }
+
+    /// An empty formatter with this file's settings, for formatting rows elsewhere.
+    pub fn detached(&self) -> Rows<'a> {
+        Rows::new(self.rows.calendar, self.rows.money, self.rows.width)
+    }
+
+    /// Ends the current row; writes buffered rows once there are enough.
+    pub fn end_row(&mut self) -> Result<(), Error> {
+        self.rows.end_row();
+        if self.rows.line.len() >= FLUSH_BYTES {
+            self.write_buffered()?;
+        }
+        Ok(())
+    }
+
+    /// Writes rows formatted elsewhere (complete lines), after any buffered here.
+    pub fn write_text(&mut self, text: &str) -> Result<(), Error> {
+        self.write_buffered()?;
+        self.write_bytes(text.as_bytes())
+    }
+
+    fn write_buffered(&mut self) -> Result<(), Error> {
+        debug_assert_eq!(self.rows.fields, 0, "only complete rows are written");
+        let text = std::mem::take(&mut self.rows.line);
+        let written = self.write_bytes(text.as_bytes());
+        self.rows.line = text;
+        self.rows.line.clear();
+        written
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Writes what is buffered and flushes the file. No fsync: the swap into place is atomic
+    /// against a failed or killed run, which is the promise (SPEC §7); surviving power loss
+    /// is not, and syncing every report made small runs many times slower.
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.write_buffered()?;
+        self.writer
+            .into_inner()
+            .map(drop)
+            .map_err(|e| Error::io(&self.path, e.into_error()))
+    }
+}
+
+impl<'a> std::ops::Deref for CsvOut<'a> {
+    type Target = Rows<'a>;
+    fn deref(&self) -> &Rows<'a> {
+        &self.rows
+    }
+}
+
+impl<'a> std::ops::DerefMut for CsvOut<'a> {
+    fn deref_mut(&mut self) -> &mut Rows<'a> {
+        &mut self.rows
+    }
+}
+
+impl<'a> Rows<'a> {
+    fn new(calendar: &'a Calendar, money: MoneyRules, width: usize) -> Rows<'a> {
+        Rows {
+            calendar,
+            money,
+            line: String::with_capacity(FLUSH_BYTES + 1024),
+            scratch: String::with_capacity(64),
+            fields: 0,
+            width,
+            cache: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
+            next_slot: 0,
+        }
+    }
+
+    /// Ends the current row.
+    pub fn end_row(&mut self) {
+        debug_assert_eq!(self.fields, self.width, "row width matches the header");
+        self.line.push('\n');
+        self.fields = 0;
+    }
+
+    /// The complete rows formatted so far.
+    pub fn into_text(self) -> String {
+        self.line
     }
 
     fn separate(&mut self) {
@@ -146,25 +237,5 @@ impl<'a> CsvOut<'a> {
             Some(m) => self.money(m),
             None => self.str(""),
         }
-    }
-
-    /// Ends the current line and writes it.
-    pub fn end_row(&mut self) -> Result<(), Error> {
-        debug_assert_eq!(self.fields, self.width, "row width matches the header");
-        self.line.push('\n');
-        self.fields = 0;
-        let written = self.writer.write_all(self.line.as_bytes());
-        self.line.clear();
-        written.map_err(|e| Error::io(&self.path, e))
-    }
-
-    /// Flushes the file. No fsync: the swap into place is atomic against a failed or killed
-    /// run, which is the promise (SPEC §7); surviving power loss is not, and syncing every
-    /// report made small runs many times slower.
-    pub fn finish(self) -> Result<(), Error> {
-        self.writer
-            .into_inner()
-            .map(drop)
-            .map_err(|e| Error::io(&self.path, e.into_error()))
     }
 }
