@@ -1,7 +1,7 @@
 //! `fleet`: 16 mains × 300 linked (hourly and daily resources, one week, 16 components) at 1
-//! and at 2 threads, on rayon pools installed around the call. `run` is the whole path (load
-//! and write are serial); `simulate` is bills, components and the parallel engine alone, on
-//! a scenario loaded once. The reports are checked byte-identical across thread counts
+//! and at 2 threads, on rayon pools installed around the call. `run` is the whole path (load,
+//! simulate, write); `simulate` is bills, components and the engine alone, on a scenario
+//! loaded once. The reports are checked byte-identical across thread counts
 //! before anything is timed.
 
 mod common;

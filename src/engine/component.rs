@@ -52,6 +52,8 @@ pub(super) struct Run<'s> {
     pub bills: &'s mut [BillRow],
     /// When each bill that fell short at issue was fully settled, by bill index (§5.5).
     pub settled_at: BTreeMap<usize, Instant>,
+    /// What settlements have paid of a bill after its issue, by bill index.
+    pub settled: BTreeMap<usize, Money>,
     pub coupons: Vec<CouponState>,
     /// The latest subscription bill issued so far per resource (B8).
     pub last_order: BTreeMap<ResourceId, usize>,
@@ -101,6 +103,7 @@ impl<'s> Run<'s> {
             accounts,
             bills,
             settled_at: BTreeMap::new(),
+            settled: BTreeMap::new(),
             coupons,
             last_order: BTreeMap::new(),
             rows: ComponentRows::default(),
@@ -114,6 +117,11 @@ impl<'s> Run<'s> {
             .accounts
             .binary_search(&a)
             .expect("account belongs to its component")
+    }
+
+    /// Cash paid so far for bill `i`: at issue, then by settlements.
+    pub fn paid(&self, i: usize) -> Money {
+        self.bills[i].paid_at_issue + self.settled.get(&i).copied().unwrap_or(Money::ZERO)
     }
 
     /// Runs every bill and event in processing order.
@@ -204,7 +212,6 @@ impl<'s> Run<'s> {
             bill,
             discount,
             coupon,
-            paid,
             paid_at_issue: paid,
             payer: self.accounts[payer].id,
             rule,
@@ -312,11 +319,11 @@ impl<'s> Run<'s> {
             let Some(&i) = self.accounts[a].unsettled.front() else {
                 break;
             };
-            let pay = self.accounts[a].balance.min(self.bills[i].outstanding());
+            let outstanding = self.bills[i].payable() - self.paid(i);
+            let pay = self.accounts[a].balance.min(outstanding);
             self.accounts[a].balance -= pay;
-            let row = &mut self.bills[i];
-            row.paid += pay;
-            if !row.outstanding().is_positive() {
+            *self.settled.entry(i).or_insert(Money::ZERO) += pay;
+            if pay == outstanding {
                 self.settled_at.insert(i, t);
                 self.accounts[a].unsettled.pop_front();
             }

@@ -170,8 +170,9 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
     let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
     // Neighbouring bills mostly share a cycle start: remember the last month looked up.
     let mut last = (Instant(i64::MIN), (0, 0));
-    for row in run.bills.iter() {
-        if !row.paid.is_positive() {
+    for (i, row) in run.bills.iter().enumerate() {
+        let paid = run.paid(i);
+        if !paid.is_positive() {
             continue;
         }
         if last.0 != row.bill.cycle_start {
@@ -181,7 +182,7 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
             );
         }
         let key = (last.1, row.payer, row.bill.account);
-        *sums.entry(key).or_insert(Money::ZERO) += row.paid;
+        *sums.entry(key).or_insert(Money::ZERO) += paid;
     }
     sums.into_iter()
         .map(|((month, recipient, account), amount)| InvoiceRow {
@@ -215,8 +216,9 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
             balance_end: acc.balance,
         })
         .collect();
-    for row in run.bills.iter() {
-        let (paid, outstanding) = (row.paid, row.outstanding());
+    for (i, row) in run.bills.iter().enumerate() {
+        let paid = run.paid(i);
+        let outstanding = row.payable() - paid;
         let r = &mut rows[run.local(row.bill.account)];
         r.list += row.bill.list;
         r.discount += row.discount;

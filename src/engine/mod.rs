@@ -15,6 +15,8 @@ use rayon::prelude::*;
 
 /// One component's rows, before merging (its bills are updated in place).
 struct Part {
+    /// What settlements paid of its bills after issue.
+    settled: Vec<(outcome::BillRef, crate::money::Money)>,
     rows: component::ComponentRows,
     availability: Vec<outcome::AvailabilityRow>,
     ownership: Vec<outcome::OwnershipRow>,
@@ -26,6 +28,11 @@ fn simulate_component(scenario: &Scenario, comp: &Component, bills: &mut [BillRo
     let mut run = component::Run::new(scenario, comp, bills);
     run.run();
     Part {
+        settled: run
+            .settled
+            .iter()
+            .map(|(&i, &amount)| (outcome::BillRef::from(&run.bills[i]), amount))
+            .collect(),
         availability: intervals::availability(&run),
         ownership: intervals::ownership(&run),
         invoices: intervals::invoices(&run),
@@ -62,8 +69,12 @@ pub fn simulate(
 /// (always, with a single component) are not sorted again; bills are not concatenated at
 /// all (see [`outcome::Bills`]).
 fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<Vec<BillRow>>) -> Results {
+    let settled = parts
+        .iter()
+        .flat_map(|p| p.settled.iter().copied())
+        .collect();
     let mut r = Results {
-        bills: outcome::Bills::from_parts(bills),
+        bills: outcome::Bills::new(bills, settled),
         ..Results::default()
     };
     for p in parts {

@@ -10,7 +10,7 @@ use crate::money::Money;
 use crate::rules::RuleId;
 use crate::timeline::{Bill, BillOrder};
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Global processing order (SPEC §5): by instant, bills (in bill order) before events (in
 /// file order), then the position of a row within one bill's or event's processing.
@@ -73,9 +73,9 @@ pub struct BillRow {
     pub bill: Bill,
     pub discount: Money,
     pub coupon: Money,
-    /// Cash paid so far; final (after every settlement) once the run has ended.
-    pub paid: Money,
     /// Paid from the payer's balance when issued: the amount of its ledger payment row.
+    /// What later settlements paid is kept beside the bills ([`Bills::paid`]): few bills
+    /// have any, and this record is paid for once per bill of a run.
     pub paid_at_issue: Money,
     pub payer: AccountId,
     pub rule: RuleId,
@@ -93,7 +93,6 @@ impl BillRow {
             bill,
             discount: Money::ZERO,
             coupon: Money::ZERO,
-            paid: Money::ZERO,
             paid_at_issue: Money::ZERO,
             payer: bill.account,
             rule: RuleId::B1,
@@ -134,11 +133,6 @@ impl BillRow {
     /// list − discount − coupon.
     pub fn payable(&self) -> Money {
         self.bill.list - self.discount - self.coupon
-    }
-
-    /// What is still unpaid.
-    pub fn outstanding(&self) -> Money {
-        self.payable() - self.paid
     }
 
     /// Whether the payer's balance fell short when it was issued (it put the payer in
@@ -323,12 +317,22 @@ pub struct SummaryRow {
 #[derive(Debug, Default)]
 pub struct Bills {
     parts: Vec<Vec<BillRow>>,
+    /// What settlements paid of a bill after it was issued, for the bills that had any.
+    settled: BTreeMap<BillRef, Money>,
 }
 
 impl Bills {
-    /// The bills of each component, each list in bill order.
-    pub fn from_parts(parts: Vec<Vec<BillRow>>) -> Bills {
-        Bills { parts }
+    /// The bills of each component (each list in bill order), and what settlements paid.
+    pub fn new(parts: Vec<Vec<BillRow>>, settled: BTreeMap<BillRef, Money>) -> Bills {
+        Bills { parts, settled }
+    }
+
+    /// The cash paid for a bill by the end of the run: at issue, then by settlements.
+    pub fn paid(&self, row: &BillRow) -> Money {
+        match self.settled.get(&BillRef::from(row)) {
+            Some(&later) => row.paid_at_issue + later,
+            None => row.paid_at_issue,
+        }
     }
 
     pub fn len(&self) -> usize {

@@ -411,6 +411,7 @@ fn b8_refund(
             None,
         );
     };
+    let paid = run.paid(i);
     let st = &mut run.bills[i];
     if st.refunded {
         return (
@@ -429,11 +430,7 @@ fn b8_refund(
     let issued = st.bill.issued_at;
     let unused = rust_decimal::Decimal::from(expires.0 - t.0);
     let term = rust_decimal::Decimal::from(expires.0 - issued.0);
-    let refund = run
-        .s
-        .settings
-        .money
-        .round(st.paid.decimal() * unused / term);
+    let refund = run.s.settings.money.round(paid.decimal() * unused / term);
     let detail = format!("unused {unused} s of {term} s of the latest order");
     (refund, detail, Some(i))
 }

@@ -1,7 +1,7 @@
 //! One function per report: the columns and row formatting of each SPEC §6 table.
 
 use super::csv_out::{CsvOut, Rows};
-use crate::engine::outcome::{BillRef, BillRow, Entry, LedgerRow, ProcKey, Results};
+use crate::engine::outcome::{BillRef, BillRow, Bills, Entry, LedgerRow, ProcKey, Results};
 use crate::error::Error;
 use crate::money::Money;
 use crate::scenario::Scenario;
@@ -44,8 +44,8 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
         ],
     )?;
     // The largest report: rows are formatted in parallel chunks, written in order.
-    const BATCH: usize = 1 << 16;
-    const CHUNK: usize = 1 << 12;
+    const BATCH: usize = 1 << 14;
+    const CHUNK: usize = 1 << 11;
     let mut in_order = r.bills.in_order();
     loop {
         let batch: Vec<&BillRow> = in_order.by_ref().take(BATCH).collect();
@@ -57,7 +57,7 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
             .map(|chunk| {
                 let mut rows = out.detached();
                 for row in chunk {
-                    bill_row(&mut rows, s, row);
+                    bill_row(&mut rows, s, &r.bills, row);
                 }
                 rows.into_text()
             })
@@ -70,9 +70,10 @@ pub(super) fn bills(s: &Scenario, r: &Results, dir: &Path) -> Result<(), Error> 
 }
 
 /// One row of bills.csv.
-fn bill_row(out: &mut Rows<'_>, s: &Scenario, row: &BillRow) {
+fn bill_row(out: &mut Rows<'_>, s: &Scenario, bills: &Bills, row: &BillRow) {
     let b = &row.bill;
     let payable = row.payable();
+    let paid = bills.paid(row);
     let res = &s.resources[b.resource.index()];
     out.bill_id(bill_id(s, &BillRef::from(row)))
         .str(s.account_name(b.account))
@@ -87,8 +88,8 @@ fn bill_row(out: &mut Rows<'_>, s: &Scenario, row: &BillRow) {
         .money(row.discount)
         .money(row.coupon)
         .money(payable)
-        .money(row.paid)
-        .money(payable - row.paid)
+        .money(paid)
+        .money(payable - paid)
         .str(s.account_name(row.payer))
         .str(s.account_name(row.pricing(res.is_alitelecom)))
         .str(row.rule.as_str());
