@@ -2,7 +2,7 @@
 //! ownership (T6, B7), invoices (L4, B6) and the per-account summary.
 
 use super::component::Run;
-use super::outcome::{AvailabilityRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use super::outcome::{AvailabilityRow, BillRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;
@@ -170,21 +170,27 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
     let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
     // Neighbouring bills mostly share a cycle start: remember the last month looked up.
     let mut last = (Instant(i64::MIN), (0, 0));
-    for (i, row) in run.bills.iter().enumerate() {
-        let paid = run.paid(i);
-        if !paid.is_positive() {
-            continue;
-        }
+    let mut add = |row: &BillRow, amount: Money, last: &mut (Instant, (i32, u32))| {
         if last.0 != row.bill.cycle_start {
-            last = (
+            *last = (
                 row.bill.cycle_start,
                 calendar.month_of(row.bill.cycle_start),
             );
         }
         let key = (last.1, row.payer, row.bill.account);
-        *sums.entry(key).or_insert(Money::ZERO) += paid;
+        *sums.entry(key).or_insert(Money::ZERO) += amount;
+    };
+    // Cash paid at issue, then what the few settled bills received later.
+    for row in run.bills.iter() {
+        if row.paid_at_issue.is_positive() {
+            add(row, row.paid_at_issue, &mut last);
+        }
+    }
+    for (&i, &later) in &run.settled {
+        add(&run.bills[i], later, &mut last);
     }
     sums.into_iter()
+        .filter(|(_, amount)| amount.is_positive())
         .map(|((month, recipient, account), amount)| InvoiceRow {
             month,
             recipient,
@@ -216,8 +222,9 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
             balance_end: acc.balance,
         })
         .collect();
-    for (i, row) in run.bills.iter().enumerate() {
-        let paid = run.paid(i);
+    // Amounts as paid at issue; later settlements are added below, bill by bill.
+    for row in run.bills.iter() {
+        let paid = row.paid_at_issue;
         let outstanding = row.payable() - paid;
         let r = &mut rows[run.local(row.bill.account)];
         r.list += row.bill.list;
@@ -228,6 +235,15 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
         let p = &mut rows[run.local(row.payer)];
         p.paid_as_payer += paid;
         p.outstanding_as_payer += outstanding;
+    }
+    for (&i, &later) in &run.settled {
+        let row = &run.bills[i];
+        let r = &mut rows[run.local(row.bill.account)];
+        r.paid += later;
+        r.outstanding -= later;
+        let p = &mut rows[run.local(row.payer)];
+        p.paid_as_payer += later;
+        p.outstanding_as_payer -= later;
     }
     rows
 }

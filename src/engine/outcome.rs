@@ -329,6 +329,9 @@ impl Bills {
 
     /// The cash paid for a bill by the end of the run: at issue, then by settlements.
     pub fn paid(&self, row: &BillRow) -> Money {
+        if self.settled.is_empty() {
+            return row.paid_at_issue;
+        }
         match self.settled.get(&BillRef::from(row)) {
             Some(&later) => row.paid_at_issue + later,
             None => row.paid_at_issue,
