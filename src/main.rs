@@ -13,6 +13,15 @@ use trustsim::check::CheckOutcome;
 use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
 use trustsim::Error;
 
+/// `println!` that ignores a closed stdout (`trustsim run … | head -1`) instead of panicking:
+/// the work is done, and a reader that stopped listening is not an error.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "trustsim",
@@ -276,7 +285,7 @@ fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<Exit
     let s = trustsim::summarize(&scenario, &results, components, out_dir, clock.elapsed());
     print_summary(&s);
     // Where the time went, so a slow run says which phase to look at.
-    println!(
+    say!(
         "  read {:.3} s, simulate {:.3} s, write {:.3} s",
         read.as_secs_f64(),
         simulate.as_secs_f64(),
@@ -289,17 +298,22 @@ fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<Exit
 fn print_summary(s: &trustsim::RunSummary) {
     let m = s.money;
     let secs = s.elapsed.as_secs_f64();
-    println!(
+    say!(
         "{}: {} bills from {} usage rows, {} accounts in {} components, {} events",
-        s.name, s.bills, s.usage_rows, s.accounts, s.components, s.events
+        s.name,
+        s.bills,
+        s.usage_rows,
+        s.accounts,
+        s.components,
+        s.events
     );
-    println!(
+    say!(
         "  list {}  paid {}  outstanding {}",
         m.format(s.list),
         m.format(s.paid),
         m.format(s.outstanding)
     );
-    println!(
+    say!(
         "  reports in {}  ({:.3} s, {:.0} usage rows/s)",
         s.out_dir.display(),
         secs,
@@ -316,7 +330,7 @@ fn generate(args: &GenerateArgs, progress: Progress) -> anyhow::Result<ExitCode>
         trustsim::generate::generate_with_progress(&params, &args.out, &mut |h| pb.set_position(h));
     pb.finish_and_clear();
     let s = summary?;
-    println!(
+    say!(
         "{}: {} accounts, {} resources, {} usage rows, {} events, {} coupons, {} discount rows ({:.3} s)",
         args.out.display(),
         s.accounts,
@@ -336,7 +350,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate(&args, progress),
         Command::Validate { scenario } => {
             let s = trustsim::scenario::load(&scenario)?;
-            println!(
+            say!(
                 "{}: valid ({} accounts, {} resources, {} usage rows, {} events)",
                 s.settings.name,
                 s.accounts.len(),
@@ -354,11 +368,11 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 let outcome = trustsim::check::check(dir, bless)
                     .with_context(|| format!("checking {}", dir.display()))?;
                 match outcome {
-                    CheckOutcome::Match => println!("ok       {}", dir.display()),
-                    CheckOutcome::Blessed => println!("blessed  {}", dir.display()),
+                    CheckOutcome::Match => say!("ok       {}", dir.display()),
+                    CheckOutcome::Blessed => say!("blessed  {}", dir.display()),
                     CheckOutcome::Differs(text) => {
                         failed += 1;
-                        println!("DIFFERS  {}\n{text}", dir.display());
+                        say!("DIFFERS  {}\n{text}", dir.display());
                     }
                 }
             }
