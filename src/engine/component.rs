@@ -60,8 +60,36 @@ pub(super) struct Run<'s> {
     pub rows: ComponentRows,
 }
 
+/// The scenario's coupons and discounts by owning account, built once so that each
+/// component picks up its own without scanning everyone's.
+pub(super) struct Owned {
+    coupons: Vec<Vec<usize>>,
+    discounts: Vec<Vec<usize>>,
+}
+
+impl Owned {
+    pub fn new(s: &Scenario) -> Owned {
+        let mut owned = Owned {
+            coupons: vec![Vec::new(); s.accounts.len()],
+            discounts: vec![Vec::new(); s.accounts.len()],
+        };
+        for (i, c) in s.coupons.iter().enumerate() {
+            owned.coupons[c.owner.index()].push(i);
+        }
+        for (i, d) in s.discounts.iter().enumerate() {
+            owned.discounts[d.account.index()].push(i);
+        }
+        owned
+    }
+}
+
 impl<'s> Run<'s> {
-    pub fn new(s: &'s Scenario, comp: &'s Component, bills: &'s mut [BillRow]) -> Run<'s> {
+    pub fn new(
+        s: &'s Scenario,
+        owned: &Owned,
+        comp: &'s Component,
+        bills: &'s mut [BillRow],
+    ) -> Run<'s> {
         let mut accounts: Vec<AccountState> = comp
             .accounts
             .iter()
@@ -81,19 +109,19 @@ impl<'s> Run<'s> {
                 }
             })
             .collect();
-        let local = |a: AccountId| comp.accounts.binary_search(&a).ok();
-        for d in &s.discounts {
-            if let Some(i) = local(d.account) {
-                accounts[i].discounts.push(d.clone());
-            }
-        }
         let mut coupons = Vec::new();
-        for c in &s.coupons {
-            if let Some(i) = local(c.owner) {
-                accounts[i].coupons.push(coupons.len());
+        for acc in &mut accounts {
+            let a = acc.id.index();
+            acc.discounts = owned.discounts[a]
+                .iter()
+                .map(|&d| s.discounts[d].clone())
+                .collect();
+            for &c in &owned.coupons[a] {
+                let coupon = &s.coupons[c];
+                acc.coupons.push(coupons.len());
                 coupons.push(CouponState {
-                    coupon: c.clone(),
-                    remaining: c.amount,
+                    coupon: coupon.clone(),
+                    remaining: coupon.amount,
                 });
             }
         }

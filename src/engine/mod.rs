@@ -24,8 +24,13 @@ struct Part {
     summary: Vec<outcome::SummaryRow>,
 }
 
-fn simulate_component(scenario: &Scenario, comp: &Component, bills: &mut [BillRow]) -> Part {
-    let mut run = component::Run::new(scenario, comp, bills);
+fn simulate_component(
+    scenario: &Scenario,
+    owned: &component::Owned,
+    comp: &Component,
+    bills: &mut [BillRow],
+) -> Part {
+    let mut run = component::Run::new(scenario, owned, comp, bills);
     run.run();
     Part {
         settled: run
@@ -51,12 +56,13 @@ pub fn simulate(
     mut bills: Vec<Vec<BillRow>>,
     on_component: &(dyn Fn() + Sync),
 ) -> Results {
+    let owned = component::Owned::new(scenario);
     // `collect` into a Vec keeps component order whatever the scheduling.
     let parts: Vec<Part> = components
         .par_iter()
         .zip(bills.par_iter_mut())
         .map(|(c, b)| {
-            let part = simulate_component(scenario, c, b);
+            let part = simulate_component(scenario, &owned, c, b);
             on_component();
             part
         })
