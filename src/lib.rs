@@ -57,6 +57,8 @@ pub struct RunSummary {
     pub paid: Money,
     pub outstanding: Money,
     pub elapsed: Duration,
+    /// Time spent reading, simulating and writing (zero when not measured).
+    pub phases: [Duration; 3],
     /// The scenario's money rules, to print the totals.
     pub money: money::MoneyRules,
 }
@@ -70,17 +72,16 @@ pub fn simulate(scenario: &Scenario) -> Result<Results, Error> {
 
 /// [`simulate`] for a run that owns its scenario: the usage rows are freed once they are
 /// built into bills (they are a fifth of a large run's memory), and `on_component` is
-/// called as each component finishes. Returns the results and the component count.
-pub fn simulate_with_progress(
+/// called as each component finishes.
+fn simulate_owned(
     scenario: &mut Scenario,
+    components: &[timeline::Component],
     on_component: &(dyn Fn() + Sync),
-) -> Result<(Results, usize), Error> {
-    let components = timeline::components(scenario);
+) -> Result<Results, Error> {
     let usage = std::mem::take(&mut scenario.usage);
-    let bills = build_bills(scenario, &components, &usage)?;
+    let bills = build_bills(scenario, components, &usage)?;
     drop(usage);
-    let results = engine::simulate(scenario, &components, bills, on_component);
-    Ok((results, components.len()))
+    Ok(engine::simulate(scenario, components, bills, on_component))
 }
 
 /// Builds each component's bills, in parallel; the first error in component order wins, so
@@ -103,23 +104,77 @@ pub fn default_out_dir(scenario: &Scenario) -> PathBuf {
     Path::new("output").join(&scenario.settings.name)
 }
 
+/// The phases of a run, as a [`Watcher`] sees them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Reading,
+    /// Simulating this many components.
+    Simulating(usize),
+    Writing,
+}
+
+/// Follows a run as it goes: the CLI draws progress bars from it. Every method defaults to
+/// doing nothing.
+pub trait Watcher: Sync {
+    /// A phase begins (the previous one, if any, has ended).
+    fn phase(&self, _phase: Phase) {}
+    /// One component has been simulated.
+    fn component_done(&self) {}
+    /// The run has ended, successfully or not.
+    fn finished(&self) {}
+}
+
+/// A watcher that watches nothing.
+impl Watcher for () {}
+
 /// Loads, simulates and writes the reports of the scenario in `dir`.
 pub fn run(dir: &Path, options: &RunOptions) -> Result<RunSummary, Error> {
+    run_watched(dir, options, &())
+}
+
+/// [`run`], reporting its phases to `watcher`.
+pub fn run_watched(
+    dir: &Path,
+    options: &RunOptions,
+    watcher: &dyn Watcher,
+) -> Result<RunSummary, Error> {
+    let outcome = run_phases(dir, options, watcher);
+    watcher.finished();
+    outcome
+}
+
+fn run_phases(
+    dir: &Path,
+    options: &RunOptions,
+    watcher: &dyn Watcher,
+) -> Result<RunSummary, Error> {
     let clock = Clock::now();
+    watcher.phase(Phase::Reading);
     let mut scenario = scenario::load(dir)?;
-    let (results, components) = simulate_with_progress(&mut scenario, &|| {})?;
+    let read = clock.elapsed();
+
+    let components = timeline::components(&scenario);
+    watcher.phase(Phase::Simulating(components.len()));
+    let results = simulate_owned(&mut scenario, &components, &|| watcher.component_done())?;
+    let simulate = clock.elapsed() - read;
+
+    watcher.phase(Phase::Writing);
     let out_dir = options
         .out
         .clone()
         .unwrap_or_else(|| default_out_dir(&scenario));
     report::write_atomically(&scenario, &results, &out_dir)?;
-    Ok(summarize(
+    let write = clock.elapsed() - read - simulate;
+
+    let mut summary = summarize(
         &scenario,
         &results,
-        components,
+        components.len(),
         out_dir,
         clock.elapsed(),
-    ))
+    );
+    summary.phases = [read, simulate, write];
+    Ok(summary)
 }
 
 /// Totals for the summary line, added serially in account order.
@@ -143,6 +198,7 @@ pub fn summarize(
         paid: results.summary.iter().map(|a| a.paid).sum(),
         outstanding: results.summary.iter().map(|a| a.outstanding).sum(),
         elapsed,
+        phases: [Duration::ZERO; 3],
         money: scenario.settings.money,
     }
 }

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use trustsim::check::CheckOutcome;
 use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
@@ -253,38 +254,16 @@ fn report(e: &anyhow::Error) -> ExitCode {
     }
 }
 
-/// `trustsim run`, step by step so each phase gets its own progress bar.
+/// `trustsim run`: the library's run, with a bar or spinner for each phase.
 fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<ExitCode, Error> {
-    let clock = Instant::now();
-    let pb = progress.spinner("reading scenario");
-    let loaded = trustsim::scenario::load(scenario);
-    pb.finish_and_clear();
-    let mut scenario = loaded?;
-    let read = clock.elapsed();
-
-    // Components are cheap to cut (accounts and events only) and give the bar its length;
-    // skipped when no bar is drawn.
-    let count = if progress.show {
-        trustsim::timeline::components(&scenario).len()
-    } else {
-        0
+    let bars = Bars {
+        progress,
+        current: Mutex::new(None),
     };
-    let pb = progress.bar("simulating", count as u64);
-    let simulated = trustsim::simulate_with_progress(&mut scenario, &|| pb.inc(1));
-    pb.finish_and_clear();
-    let (results, components) = simulated?;
-    let simulate = clock.elapsed() - read;
-
-    let out_dir = out.unwrap_or_else(|| trustsim::default_out_dir(&scenario));
-    let pb = progress.spinner("writing reports");
-    let written = trustsim::report::write_atomically(&scenario, &results, &out_dir);
-    pb.finish_and_clear();
-    written?;
-    let write = clock.elapsed() - read - simulate;
-
-    let s = trustsim::summarize(&scenario, &results, components, out_dir, clock.elapsed());
+    let s = trustsim::run_watched(scenario, &trustsim::RunOptions { out }, &bars)?;
     print_summary(&s);
     // Where the time went, so a slow run says which phase to look at.
+    let [read, simulate, write] = s.phases;
     say!(
         "  read {:.3} s, simulate {:.3} s, write {:.3} s",
         read.as_secs_f64(),
@@ -292,6 +271,46 @@ fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<Exit
         write.as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the run's phases: a spinner while reading and writing, a bar over components
+/// while simulating.
+struct Bars {
+    progress: Progress,
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Bars {
+    fn replace(&self, next: Option<ProgressBar>) {
+        // A poisoned lock only means a bar update panicked; drawing is best effort.
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = current.take() {
+            done.finish_and_clear();
+        }
+        *current = next;
+    }
+}
+
+impl trustsim::Watcher for Bars {
+    fn phase(&self, phase: trustsim::Phase) {
+        let bar = match phase {
+            trustsim::Phase::Reading => self.progress.spinner("reading scenario"),
+            trustsim::Phase::Simulating(n) => self.progress.bar("simulating", n as u64),
+            trustsim::Phase::Writing => self.progress.spinner("writing reports"),
+        };
+        self.replace(Some(bar));
+    }
+
+    fn component_done(&self) {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bar) = current.as_ref() {
+            bar.inc(1);
+        }
+    }
+
+    fn finished(&self) {
+        self.replace(None);
+    }
 }
 
 /// The end-of-run summary: counts, totals, and usage rows per second over the whole run.

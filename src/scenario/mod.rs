@@ -193,7 +193,7 @@ pub struct Scenario {
     pub accounts: Vec<Account>,
     pub resources: Vec<Resource>,
     /// Sorted by (resource, time): the order bills are built in. A run that owns the
-    /// scenario takes these out once bills are built ([`crate::simulate_with_progress`]).
+    /// scenario takes these out once bills are built ([`crate::run`]).
     pub usage: Vec<Usage>,
     /// How many usage rows were read (still known after `usage` is taken).
     pub usage_rows: usize,
