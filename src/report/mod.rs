@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// The report files, in the order they are written.
+/// The nine report files of SPEC §6; `WRITERS` in `write_reports` follows the same order.
 pub const REPORT_FILES: [&str; 9] = [
     "bills.csv",
     "coupon_use.csv",
