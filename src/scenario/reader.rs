@@ -254,12 +254,36 @@ fn sort_usage(rows: Vec<(Usage, u64)>, resources: usize) -> Vec<(Usage, u64)> {
         0,
     );
     let mut sorted = vec![blank; rows.len()];
-    let mut next = start.clone();
-    for row in rows {
-        let slot = &mut next[row.0.resource.index()];
-        sorted[*slot] = row;
-        *slot += 1;
+    // The scatter is random writes, the costly part: each thread takes a range of resources
+    // (a contiguous range of the output), scans every row in order and places its own.
+    let parts = rayon::current_num_threads().clamp(1, resources.max(1));
+    let mut bounds = vec![0usize];
+    for k in 1..parts {
+        let aim = rows.len() * k / parts;
+        bounds.push(start.partition_point(|&s| s < aim).min(resources));
     }
+    bounds.push(resources);
+    bounds.dedup();
+    let mut outputs = Vec::with_capacity(bounds.len());
+    let mut rest: &mut [(Usage, u64)] = &mut sorted;
+    for w in bounds.windows(2) {
+        let (head, tail) = rest.split_at_mut(start[w[1]] - start[w[0]]);
+        outputs.push((w[0]..w[1], head));
+        rest = tail;
+    }
+    outputs.into_par_iter().for_each(|(range, out)| {
+        let base = start[range.start];
+        let mut next: Vec<usize> = start[range.clone()].iter().map(|s| s - base).collect();
+        for row in rows
+            .iter()
+            .filter(|(u, _)| range.contains(&u.resource.index()))
+        {
+            let slot = &mut next[row.0.resource.index() - range.start];
+            out[*slot] = *row;
+            *slot += 1;
+        }
+    });
+    drop(rows);
     let mut buckets = Vec::with_capacity(resources);
     let mut rest: &mut [(Usage, u64)] = &mut sorted;
     for w in start.windows(2) {
