@@ -112,9 +112,6 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// Golden comparison found differences (`trustsim check`).
-    #[error("{0}")]
-    Mismatch(String),
 }
 
 impl Error {

@@ -4,8 +4,6 @@
 //! them, so an id is a small copyable index whose numeric order *is* the byte order SPEC §5
 //! and §6 sort by. Output order therefore never depends on input row order or on hashing.
 
-use std::fmt;
-
 macro_rules! interned_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -76,11 +74,5 @@ impl Names {
 
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.names.iter().map(|n| n.as_ref())
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "account#{}", self.0)
     }
 }
