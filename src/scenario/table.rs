@@ -77,7 +77,7 @@ pub(super) fn read_rows<T: Send>(
         return Vec::new();
     };
     let rest = &text[header.end..];
-    let chunks = if rest.contains(&b'"') {
+    let chunks = if memchr::memchr(b'"', rest).is_some() {
         1
     } else {
         // Chunks of at least 1 MiB: below that, splitting costs more than it saves.
@@ -92,13 +92,10 @@ pub(super) fn read_rows<T: Send>(
             rest.len()
         } else {
             let aim = (rest.len() * k / chunks).max(from);
-            rest[aim..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(rest.len(), |i| aim + i + 1)
+            memchr::memchr(b'\n', &rest[aim..]).map_or(rest.len(), |i| aim + i + 1)
         };
         parts.push((&rest[from..to], line));
-        line += rest[from..to].iter().filter(|&&b| b == b'\n').count() as u64;
+        line += count_lines(&rest[from..to]);
         from = to;
     }
     let parsed: Vec<(Vec<T>, Problems)> = parts
@@ -163,6 +160,11 @@ fn open(
         return None;
     }
     Some(bytes)
+}
+
+/// Line breaks in `bytes` (SIMD-searched: the splitting passes run over whole files).
+fn count_lines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// A checked header: where each known column is, the field count, and where it ends.
@@ -237,10 +239,7 @@ fn records(
             byte += 1;
         }
         if byte >= counted_to {
-            line += text[counted_to..byte]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
+            line += count_lines(&text[counted_to..byte]);
             counted_to = byte;
         }
         line
