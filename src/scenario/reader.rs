@@ -237,9 +237,11 @@ impl Reader<'_> {
 /// line order breaks ties so duplicate reports name lines stably. A counting sort by
 /// resource (which keeps file order) leaves each resource's rows already in time order for
 /// the usual time-ordered file, so only out-of-order runs pay for a comparison sort.
-fn sort_usage(rows: Vec<(Usage, u64)>, resources: usize) -> Vec<(Usage, u64)> {
+fn sort_usage(chunks: Vec<Vec<(Usage, u64)>>, resources: usize) -> Vec<(Usage, u64)> {
+    let rows = || chunks.iter().flatten();
+    let total = chunks.iter().map(Vec::len).sum::<usize>();
     let mut start = vec![0usize; resources + 1];
-    for (u, _) in &rows {
+    for (u, _) in rows() {
         start[u.resource.index() + 1] += 1;
     }
     for i in 1..start.len() {
@@ -253,13 +255,14 @@ fn sort_usage(rows: Vec<(Usage, u64)>, resources: usize) -> Vec<(Usage, u64)> {
         },
         0,
     );
-    let mut sorted = vec![blank; rows.len()];
+    // Filled in parallel: touching 40 bytes a row for the first time is not free either.
+    let mut sorted: Vec<(Usage, u64)> = (0..total).into_par_iter().map(|_| blank).collect();
     // The scatter is random writes, the costly part: each thread takes a range of resources
     // (a contiguous range of the output), scans every row in order and places its own.
     let parts = rayon::current_num_threads().clamp(1, resources.max(1));
     let mut bounds = vec![0usize];
     for k in 1..parts {
-        let aim = rows.len() * k / parts;
+        let aim = total * k / parts;
         bounds.push(start.partition_point(|&s| s < aim).min(resources));
     }
     bounds.push(resources);
@@ -274,16 +277,13 @@ fn sort_usage(rows: Vec<(Usage, u64)>, resources: usize) -> Vec<(Usage, u64)> {
     outputs.into_par_iter().for_each(|(range, out)| {
         let base = start[range.start];
         let mut next: Vec<usize> = start[range.clone()].iter().map(|s| s - base).collect();
-        for row in rows
-            .iter()
-            .filter(|(u, _)| range.contains(&u.resource.index()))
-        {
+        for row in rows().filter(|(u, _)| range.contains(&u.resource.index())) {
             let slot = &mut next[row.0.resource.index() - range.start];
             out[*slot] = *row;
             *slot += 1;
         }
     });
-    drop(rows);
+    drop(chunks);
     let mut buckets = Vec::with_capacity(resources);
     let mut rest: &mut [(Usage, u64)] = &mut sorted;
     for w in start.windows(2) {

@@ -62,14 +62,15 @@ pub(super) fn read(
 
 /// [`read`] for a large table: each row becomes an optional `T`, and the rows are parsed in
 /// parallel chunks when that is safe (no quote anywhere after the header, so every line
-/// break ends a record). Rows and problems come out in file order either way.
+/// break ends a record). Returns the rows of each chunk, chunks in file order (so rows are
+/// in file order when read one chunk after the other); problems come out in file order.
 pub(super) fn read_rows<T: Send>(
     dir: &Path,
     columns: &Columns,
     must_exist: bool,
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
-) -> Vec<T> {
+) -> Vec<Vec<T>> {
     let Some(text) = open(dir, columns, must_exist, problems) else {
         return Vec::new();
     };
@@ -117,12 +118,13 @@ pub(super) fn read_rows<T: Send>(
             (rows, found)
         })
         .collect();
-    let mut all = Vec::with_capacity(parsed.iter().map(|(r, _)| r.len()).sum());
+    // Left in chunks: joining them would copy the largest table once more.
+    let mut chunks = Vec::with_capacity(parsed.len());
     for (rows, found) in parsed {
-        all.extend(rows);
+        chunks.push(rows);
         problems.extend(found);
     }
-    all
+    chunks
 }
 
 /// The file's bytes: read, BOM stripped, checked to be UTF-8. None when absent or unusable
