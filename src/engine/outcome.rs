@@ -346,11 +346,6 @@ impl Bills {
         self.parts.iter().all(Vec::is_empty)
     }
 
-    /// Every bill, in no particular order (for totals, which do not depend on order).
-    pub fn iter(&self) -> impl Iterator<Item = &BillRow> {
-        self.parts.iter().flatten()
-    }
-
     /// Every bill in SPEC §5 bill order.
     pub fn in_order(&self) -> InOrder<'_> {
         if let [single] = self.parts.as_slice() {
