@@ -6,7 +6,7 @@ use super::outcome::{
 };
 use super::pricing::{self, CouponState};
 use super::requests;
-use super::trusteeship::History;
+use super::trusteeship::{self, History};
 use crate::calendar::Instant;
 use crate::ids::{AccountId, ResourceId};
 use crate::money::Money;
@@ -182,7 +182,10 @@ impl<'s> Run<'s> {
         let bill: Bill = self.bills[i].bill;
         let resource = &self.s.resources[bill.resource.index()];
         let incurring = self.local(bill.account);
-        let x = bill.cycle_start;
+        let x = trusteeship::reference_instant(
+            &self.bills[i],
+            self.s.settings.policy.subscription_payer,
+        );
         let history = &self.accounts[incurring].history;
         let main = history.main_for_cycle(x);
         let rule = history.bill_rule(x, bill.issued_at, main.is_some());

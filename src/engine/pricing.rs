@@ -7,7 +7,8 @@ use crate::money::{Money, MoneyRules};
 use crate::scenario::{Coupon, Discount};
 use std::cmp::Reverse;
 
-/// The percentage a pricing account gets on `product` for a cycle starting at `x`: its row
+/// The percentage a pricing account gets on `product` at the bill's reference instant `x`
+/// ([`super::trusteeship::reference_instant`]): its row
 /// for the product, else its `*` row (loading rejected overlaps, so at most one matches).
 pub fn discount_percent<'d>(
     discounts: &'d [Discount],

@@ -8,7 +8,8 @@ use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;
 use crate::rules::RuleId;
-use crate::scenario::{BillingMethod, EventKind, Unsettled};
+use crate::scenario::{BillingMethod, EventKind, T5Scope, Unsettled};
+use std::collections::BTreeSet;
 
 /// A failed check: the rule that decided it and a sentence for people.
 type Rejection = (RuleId, String);
@@ -155,8 +156,7 @@ fn check_common_tail(
             ),
         ));
     }
-    let unsettled = !run.accounts[l].unsettled.is_empty()
-        || old_main.is_some_and(|o| !run.accounts[run.local(o)].unsettled.is_empty());
+    let unsettled = holds_back(run, linked, old_main);
     if unsettled && run.s.settings.policy.unsettled == Unsettled::Reject {
         return Err((
             RuleId::T5,
@@ -164,6 +164,32 @@ fn check_common_tail(
         ));
     }
     Ok(unsettled)
+}
+
+/// Whether unsettled bills hold back a request of `linked` (T5, SPEC §5.1). Every bill
+/// issued so far has been processed, so the payers' unsettled lists hold exactly the bills
+/// "issued at or before t and not fully paid".
+fn holds_back(run: &Run<'_>, linked: AccountId, old_main: Option<AccountId>) -> bool {
+    let unsettled = |a: AccountId| &run.accounts[run.local(a)].unsettled;
+    match run.s.settings.policy.t5_scope {
+        // Everything the linked account and the current main owe, siblings' bills included.
+        T5Scope::Payer => {
+            !unsettled(linked).is_empty() || old_main.is_some_and(|o| !unsettled(o).is_empty())
+        }
+        // What the linked account incurred, whoever pays it: only it and the mains it has
+        // had can be a payer of its bills.
+        T5Scope::Account => {
+            let history = &run.accounts[run.local(linked)].history;
+            let payers: BTreeSet<AccountId> = std::iter::once(linked)
+                .chain(history.transitions.iter().filter_map(|tr| tr.main))
+                .collect();
+            payers.into_iter().any(|p| {
+                unsettled(p)
+                    .iter()
+                    .any(|&i| run.bills[i].bill.account == linked)
+            })
+        }
+    }
 }
 
 /// SPEC §5.10 for `establish L → M`. Ok(true) when unsettled bills force a deferral.

@@ -5,9 +5,22 @@
 //! after the previous one's active time, so active times never decrease and every question
 //! below is answered by a scan from the end.
 
+use super::outcome::BillRow;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::rules::RuleId;
+use crate::scenario::SubscriptionPayer;
+
+/// A bill's reference instant `x` (SPEC §5.2): the one instant its payer, its rule and its
+/// discount are decided at. The start of its cycle — so the cycle containing a request stays
+/// with the old payer (T3) — except a subscription order under `subscription_payer =
+/// "order"`, which is decided at its own time (T5.2's "bills generated after").
+pub fn reference_instant(row: &BillRow, policy: SubscriptionPayer) -> Instant {
+    match policy {
+        SubscriptionPayer::Order if row.subscription => row.bill.issued_at,
+        _ => row.bill.cycle_start,
+    }
+}
 
 /// What a transition does.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -50,9 +63,9 @@ impl History {
         self.transitions.last().filter(|tr| tr.active > t)
     }
 
-    /// The payer of a bill whose cycle starts at `x` (SPEC §5.2): the state after applying
-    /// every transition requested strictly before `x` and active at or before `x`; `None`
-    /// means the account pays itself.
+    /// The payer of a bill whose reference instant is `x` ([`reference_instant`]; SPEC
+    /// §5.2): the state after applying every transition requested strictly before `x` and
+    /// active at or before `x`; `None` means the account pays itself.
     pub fn main_for_cycle(&self, x: Instant) -> Option<AccountId> {
         self.transitions
             .iter()
@@ -61,8 +74,9 @@ impl History {
             .and_then(|tr| tr.main)
     }
 
-    /// The rule that decided a bill's payer (SPEC §5.2), given the incurring account is
-    /// `payer_is_self` or not.
+    /// The rule that decided a bill's payer (SPEC §5.2), for reference instant `x`, given the
+    /// payer is a main or not. An order decided at its own time (`x = issued_at`) is never
+    /// T3: every request before it was made before `x`.
     pub fn bill_rule(&self, x: Instant, issued_at: Instant, payer_is_main: bool) -> RuleId {
         let last = self
             .transitions
@@ -149,6 +163,51 @@ mod tests {
         assert!(h.pending(Instant(1000)).is_none());
         assert!(!h.ever_transferred(Instant(999)));
         assert!(h.ever_transferred(Instant(1000)));
+    }
+
+    fn order(cycle_start: i64, issued_at: i64) -> BillRow {
+        let bill = crate::timeline::Bill {
+            resource: crate::ids::ResourceId(0),
+            account: AccountId(1),
+            cycle_start: Instant(cycle_start),
+            issued_at: Instant(issued_at),
+            list: crate::money::Money::ZERO,
+        };
+        BillRow::unprocessed(bill, true)
+    }
+
+    #[test]
+    fn an_order_is_decided_at_its_own_time_only_under_the_order_policy() {
+        let h = History {
+            transitions: vec![tr(100, 100, Change::Establish, Some(M))],
+        };
+        // An order after the request, inside the cycle [90, 110) containing it.
+        let after = order(90, 105);
+        let x = reference_instant(&after, SubscriptionPayer::Cycle);
+        assert_eq!((x, h.main_for_cycle(x)), (Instant(90), None));
+        assert_eq!(h.bill_rule(x, Instant(105), false), RuleId::T3);
+        let x = reference_instant(&after, SubscriptionPayer::Order);
+        assert_eq!((x, h.main_for_cycle(x)), (Instant(105), Some(M)));
+        assert_eq!(h.bill_rule(x, Instant(105), true), RuleId::L1);
+        // An order at the request's own instant: bills come before events.
+        let at = order(90, 100);
+        let x = reference_instant(&at, SubscriptionPayer::Order);
+        assert_eq!(h.main_for_cycle(x), None);
+        assert_eq!(h.bill_rule(x, Instant(100), false), RuleId::B1);
+        // Pay-as-you-go bills keep their cycle start under either policy.
+        let mut payg = order(90, 110);
+        payg.subscription = false;
+        assert_eq!(
+            reference_instant(&payg, SubscriptionPayer::Order),
+            Instant(90)
+        );
+        // Before a deferred request's active time: T5.1, never T3.
+        let deferred = History {
+            transitions: vec![tr(100, 1000, Change::Establish, Some(M))],
+        };
+        let x = reference_instant(&after, SubscriptionPayer::Order);
+        assert_eq!(deferred.main_for_cycle(x), None);
+        assert_eq!(deferred.bill_rule(x, Instant(105), false), RuleId::T5_1);
     }
 
     #[test]

@@ -8,7 +8,9 @@ mod settings;
 mod table;
 
 pub use reader::load;
-pub use settings::{Policy, Settings, Unsettled};
+pub use settings::{
+    Currency, Policy, ServiceCategory, Settings, SubscriptionPayer, T5Scope, Unsettled,
+};
 
 use crate::calendar::{Cycle, Instant};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};

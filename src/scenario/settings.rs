@@ -5,7 +5,7 @@ use crate::error::Problems;
 use crate::money::{MoneyRules, Rounding};
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 const FILE: &str = "scenario.toml";
@@ -19,12 +19,139 @@ pub enum Unsettled {
     Reject,
 }
 
+/// Whose unsettled bills hold a trusteeship request back (T5, SPEC §5.1): the seed's "the
+/// linked account and the original main account must have no unpaid bills" read two ways.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum T5Scope {
+    /// Every bill the linked account or (for `modify`) the current main pays, a sibling
+    /// linked account's bills on that main included. The default.
+    Payer,
+    /// Only the bills the linked account incurred, whoever pays them.
+    Account,
+}
+
+/// When a subscription order changes hands (L1/T3, SPEC §5.2): the instant its payer, rule
+/// and discount are decided at (its reference instant).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SubscriptionPayer {
+    /// The order belongs to the cycle containing it: decided at the cycle's start. The
+    /// default.
+    Cycle,
+    /// The order is decided at its own time, like T5.2's "bills generated after".
+    Order,
+}
+
 /// The `[policy]` table.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
     pub unsettled: Unsettled,
     /// Arrears younger than this do not suspend resources.
     pub grace_hours: u32,
+    pub t5_scope: T5Scope,
+    pub subscription_payer: SubscriptionPayer,
+}
+
+/// An ISO 4217 currency code (three uppercase letters), as FOCUS's BillingCurrency wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Currency(Box<str>);
+
+impl Currency {
+    /// A code of exactly three ASCII uppercase letters, else `None`. Whether the code is
+    /// assigned is not checked: the list changes, and FOCUS only asks for the form.
+    pub fn parse(code: &str) -> Option<Currency> {
+        (code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
+            .then(|| Currency(code.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Currency {
+    /// The renminbi: the seed's provider bills in it.
+    fn default() -> Self {
+        Currency("CNY".into())
+    }
+}
+
+/// FOCUS 1.0's ServiceCategory: the closed list a FOCUS validator accepts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServiceCategory {
+    AiAndMachineLearning,
+    Analytics,
+    BusinessApplications,
+    Compute,
+    Databases,
+    DeveloperTools,
+    Multicloud,
+    Identity,
+    Integration,
+    InternetOfThings,
+    ManagementAndGovernance,
+    Media,
+    Migration,
+    Mobile,
+    Networking,
+    Security,
+    Storage,
+    Web,
+    Other,
+}
+
+impl ServiceCategory {
+    /// Every value, in the order FOCUS 1.0 lists them.
+    pub const ALL: [ServiceCategory; 19] = [
+        ServiceCategory::AiAndMachineLearning,
+        ServiceCategory::Analytics,
+        ServiceCategory::BusinessApplications,
+        ServiceCategory::Compute,
+        ServiceCategory::Databases,
+        ServiceCategory::DeveloperTools,
+        ServiceCategory::Multicloud,
+        ServiceCategory::Identity,
+        ServiceCategory::Integration,
+        ServiceCategory::InternetOfThings,
+        ServiceCategory::ManagementAndGovernance,
+        ServiceCategory::Media,
+        ServiceCategory::Migration,
+        ServiceCategory::Mobile,
+        ServiceCategory::Networking,
+        ServiceCategory::Security,
+        ServiceCategory::Storage,
+        ServiceCategory::Web,
+        ServiceCategory::Other,
+    ];
+
+    /// The value as FOCUS spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceCategory::AiAndMachineLearning => "AI and Machine Learning",
+            ServiceCategory::Analytics => "Analytics",
+            ServiceCategory::BusinessApplications => "Business Applications",
+            ServiceCategory::Compute => "Compute",
+            ServiceCategory::Databases => "Databases",
+            ServiceCategory::DeveloperTools => "Developer Tools",
+            ServiceCategory::Multicloud => "Multicloud",
+            ServiceCategory::Identity => "Identity",
+            ServiceCategory::Integration => "Integration",
+            ServiceCategory::InternetOfThings => "Internet of Things",
+            ServiceCategory::ManagementAndGovernance => "Management and Governance",
+            ServiceCategory::Media => "Media",
+            ServiceCategory::Migration => "Migration",
+            ServiceCategory::Mobile => "Mobile",
+            ServiceCategory::Networking => "Networking",
+            ServiceCategory::Security => "Security",
+            ServiceCategory::Storage => "Storage",
+            ServiceCategory::Web => "Web",
+            ServiceCategory::Other => "Other",
+        }
+    }
+
+    /// The value spelled exactly as FOCUS does (case included), else `None`.
+    pub fn parse(s: &str) -> Option<ServiceCategory> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
 }
 
 /// Validated settings.
@@ -39,7 +166,24 @@ pub struct Settings {
     pub money: MoneyRules,
     pub max_linked: u32,
     pub alitelecom_products: BTreeSet<String>,
+    /// FOCUS BillingCurrency. Default `CNY`.
+    pub currency: Currency,
+    /// FOCUS Provider, Publisher and InvoiceIssuer. Default `Alibaba Cloud`.
+    pub provider: String,
+    /// FOCUS ServiceCategory per product; a product not listed is
+    /// [`ServiceCategory::Other`] (see [`Settings::service_category`]).
+    pub service_categories: BTreeMap<String, ServiceCategory>,
     pub policy: Policy,
+}
+
+impl Settings {
+    /// The FOCUS ServiceCategory of `product`: its `service_categories` entry, else `Other`.
+    pub fn service_category(&self, product: &str) -> ServiceCategory {
+        self.service_categories
+            .get(product)
+            .copied()
+            .unwrap_or(ServiceCategory::Other)
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,6 +199,9 @@ struct RawSettings {
     rounding: Option<Spanned<String>>,
     max_linked: Option<Spanned<i64>>,
     alitelecom_products: Option<Spanned<Vec<String>>>,
+    currency: Option<Spanned<String>>,
+    provider: Option<Spanned<String>>,
+    service_categories: Option<BTreeMap<String, Spanned<String>>>,
     policy: Option<RawPolicy>,
 }
 
@@ -63,6 +210,8 @@ struct RawSettings {
 struct RawPolicy {
     unsettled: Option<Spanned<String>>,
     grace_hours: Option<Spanned<i64>>,
+    t5_scope: Option<Spanned<String>>,
+    subscription_payer: Option<Spanned<String>>,
 }
 
 /// 1-based line of a byte offset.
@@ -74,8 +223,21 @@ fn line_of(text: &str, offset: usize) -> u64 {
         + 1
 }
 
-/// Parses `scenario.toml`; `dir_name` is the default scenario name.
+/// Parses `scenario.toml`; `dir_name` is the default scenario name. Problems come out in
+/// line order (SPEC §7), whatever order the settings are checked in.
 pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Option<Settings> {
+    let mut found = Problems::default();
+    let settings = parse_settings(text, dir_name, &mut found);
+    let mut found = found.into_vec();
+    // Stable: problems of one line keep the order they were found in.
+    found.sort_by_key(|p| p.line);
+    for p in found {
+        problems.push(&p.file, p.line, &p.column, p.message);
+    }
+    settings
+}
+
+fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option<Settings> {
     let raw: RawSettings = match toml::from_str(text) {
         Ok(raw) => raw,
         Err(e) => {
@@ -184,9 +346,75 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
             .collect(),
     };
 
+    let currency = match &raw.currency {
+        None => Currency::default(),
+        Some(c) => Currency::parse(c.get_ref()).unwrap_or_else(|| {
+            at(
+                c.span(),
+                "currency",
+                format!(
+                    "expected an ISO 4217 code of three uppercase letters like \"CNY\", got {:?}",
+                    c.get_ref()
+                ),
+            );
+            Currency::default()
+        }),
+    };
+
+    let provider = match &raw.provider {
+        None => "Alibaba Cloud".to_string(),
+        Some(p) => {
+            let v = p.get_ref().trim();
+            if v.is_empty() {
+                at(
+                    p.span(),
+                    "provider",
+                    "expected a non-empty provider name like \"Alibaba Cloud\"".into(),
+                );
+            }
+            v.to_string()
+        }
+    };
+
+    let mut service_categories = BTreeMap::new();
+    for (product, category) in raw.service_categories.iter().flatten() {
+        let product = product.trim();
+        if product.is_empty() {
+            at(
+                category.span(),
+                "service_categories",
+                "expected a product code as the key, got an empty one".into(),
+            );
+            continue;
+        }
+        match ServiceCategory::parse(category.get_ref()) {
+            Some(c) => {
+                if service_categories.insert(product.to_string(), c).is_some() {
+                    at(
+                        category.span(),
+                        "service_categories",
+                        format!("{product}: listed twice (keys are trimmed)"),
+                    );
+                }
+            }
+            // All 19 values would not fit a problem's one line; the docs list them.
+            None => at(
+                category.span(),
+                "service_categories",
+                format!(
+                    "{product}: expected a FOCUS 1.0 ServiceCategory spelled as FOCUS does, \
+                     like \"Compute\", \"Storage\", \"Databases\" or \"Other\", got {:?}",
+                    category.get_ref()
+                ),
+            ),
+        }
+    }
+
     let mut policy = Policy {
         unsettled: Unsettled::Defer,
         grace_hours: 0,
+        t5_scope: T5Scope::Payer,
+        subscription_payer: SubscriptionPayer::Cycle,
     };
     if let Some(p) = &raw.policy {
         if let Some(u) = &p.unsettled {
@@ -207,6 +435,28 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
                     g.span(),
                     "grace_hours",
                     format!("expected an integer >= 0, got {}", g.get_ref()),
+                ),
+            }
+        }
+        if let Some(v) = &p.t5_scope {
+            match v.get_ref().as_str() {
+                "payer" => policy.t5_scope = T5Scope::Payer,
+                "account" => policy.t5_scope = T5Scope::Account,
+                other => at(
+                    v.span(),
+                    "t5_scope",
+                    format!("expected \"payer\" or \"account\", got {other:?}"),
+                ),
+            }
+        }
+        if let Some(v) = &p.subscription_payer {
+            match v.get_ref().as_str() {
+                "cycle" => policy.subscription_payer = SubscriptionPayer::Cycle,
+                "order" => policy.subscription_payer = SubscriptionPayer::Order,
+                other => at(
+                    v.span(),
+                    "subscription_payer",
+                    format!("expected \"cycle\" or \"order\", got {other:?}"),
                 ),
             }
         }
@@ -249,6 +499,9 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
         money: MoneyRules { scale, rounding },
         max_linked,
         alitelecom_products,
+        currency,
+        provider,
+        service_categories,
         policy,
     })
 }
@@ -313,5 +566,114 @@ fn time_value(calendar: &Calendar, v: &toml::Value) -> Result<Instant, String> {
             "expected a time like \"2026-03-01\" or a TOML date, got {}",
             other.type_str()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDS: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\n";
+
+    fn parse_ok(extra: &str) -> Settings {
+        let mut problems = Problems::default();
+        let settings = parse(&format!("{BOUNDS}{extra}"), "dir", &mut problems);
+        assert!(problems.is_empty(), "{:?}", problems.into_vec());
+        settings.expect("settings")
+    }
+
+    /// Every problem as `scenario.toml:line: key: message`.
+    fn problems_of(extra: &str) -> Vec<String> {
+        let mut problems = Problems::default();
+        parse(&format!("{BOUNDS}{extra}"), "dir", &mut problems);
+        problems
+            .into_vec()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_specs() {
+        let s = parse_ok("");
+        assert_eq!(s.policy.t5_scope, T5Scope::Payer);
+        assert_eq!(s.policy.subscription_payer, SubscriptionPayer::Cycle);
+        assert_eq!(s.currency.as_str(), "CNY");
+        assert_eq!(s.provider, "Alibaba Cloud");
+        assert!(s.service_categories.is_empty());
+        assert_eq!(s.service_category("ecs"), ServiceCategory::Other);
+    }
+
+    #[test]
+    fn the_other_readings_and_focus_settings_are_read() {
+        let s = parse_ok(
+            "currency = \"USD\"\nprovider = \" Example Cloud \"\n\
+             service_categories = { ecs = \"Compute\", pai = \"AI and Machine Learning\" }\n\
+             [policy]\nt5_scope = \"account\"\nsubscription_payer = \"order\"\n",
+        );
+        assert_eq!(s.policy.t5_scope, T5Scope::Account);
+        assert_eq!(s.policy.subscription_payer, SubscriptionPayer::Order);
+        assert_eq!(s.currency.as_str(), "USD");
+        assert_eq!(s.provider, "Example Cloud");
+        assert_eq!(s.service_category("ecs"), ServiceCategory::Compute);
+        assert_eq!(
+            s.service_category("pai"),
+            ServiceCategory::AiAndMachineLearning
+        );
+        assert_eq!(s.service_category("oss"), ServiceCategory::Other);
+    }
+
+    #[test]
+    fn every_service_category_reads_back_as_itself() {
+        for c in ServiceCategory::ALL {
+            assert_eq!(ServiceCategory::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(ServiceCategory::parse("compute"), None);
+        assert_eq!(ServiceCategory::parse("AI and machine learning"), None);
+    }
+
+    #[test]
+    fn bad_values_are_located_by_line_and_key() {
+        // Written out of the order they are checked in: problems still come in line order.
+        let got = problems_of(
+            "service_categories = { ecs = \"Compte\" }\n\
+             currency = \"usd\"\nprovider = \"  \"\n\
+             [policy]\nt5_scope = \"linked\"\nsubscription_payer = \"month\"\n",
+        );
+        let want = [
+            "scenario.toml:3: service_categories: ecs: expected a FOCUS 1.0 ServiceCategory",
+            "scenario.toml:4: currency: expected an ISO 4217 code",
+            "scenario.toml:5: provider: expected a non-empty provider name",
+            "scenario.toml:7: t5_scope: expected \"payer\" or \"account\", got \"linked\"",
+            "scenario.toml:8: subscription_payer: expected \"cycle\" or \"order\", got \"month\"",
+        ];
+        assert_eq!(got.len(), want.len(), "{got:#?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(g.starts_with(w), "{g:?} should start with {w:?}");
+        }
+        // A message stays whole (problems are cut at 200 characters).
+        assert!(got[0].ends_with("got \"Compte\""), "{}", got[0]);
+    }
+
+    #[test]
+    fn currency_codes_are_three_uppercase_letters() {
+        for bad in ["", "CN", "CNYY", "cny", "C1Y", "ＣＮＹ"] {
+            assert!(Currency::parse(bad).is_none(), "{bad:?}");
+        }
+        assert!(Currency::parse("EUR").is_some());
+    }
+
+    #[test]
+    fn a_table_form_and_a_wrong_type_are_errors_too() {
+        let s = parse_ok("[service_categories]\noss = \"Storage\"\n");
+        assert_eq!(s.service_category("oss"), ServiceCategory::Storage);
+        let got = problems_of("service_categories = { ecs = 1 }\n");
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(
+            got[0].starts_with("scenario.toml:3: service_categories:"),
+            "{got:?}"
+        );
+        let got = problems_of("[policy]\nt5_scope = 1\n");
+        assert!(got[0].starts_with("scenario.toml:4: t5_scope:"), "{got:?}");
     }
 }
