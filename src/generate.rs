@@ -36,6 +36,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::scenario::{SubscriptionPayer, T5Scope};
+
 /// Product codes of generated pay-as-you-go resources, besides the AliTelecom one.
 const PRODUCTS: [&str; 5] = ["cdn", "ecs", "oss", "rds", "slb"];
 /// The product T2 treats as AliTelecom (the SPEC's default `alitelecom_products`).
@@ -225,6 +227,11 @@ pub struct GenerateParams {
     pub main_topup: u64,
     /// Days between main top-ups. Default 7.
     pub main_topup_days: u32,
+    /// `[policy] t5_scope` of the scenario (SPEC §5.1). Default `payer`, the SPEC's.
+    pub t5_scope: T5Scope,
+    /// `[policy] subscription_payer` of the scenario (SPEC §5.2). Default `cycle`, the
+    /// SPEC's.
+    pub subscription_payer: SubscriptionPayer,
 }
 
 impl Default for GenerateParams {
@@ -250,6 +257,8 @@ impl Default for GenerateParams {
             main_balance: 1_000_000,
             main_topup: 100_000,
             main_topup_days: 7,
+            t5_scope: T5Scope::Payer,
+            subscription_payer: SubscriptionPayer::Cycle,
         }
     }
 }
@@ -359,7 +368,7 @@ impl GenerateParams {
     /// The command line that regenerates these files, written into `scenario.toml`'s
     /// description so a generated scenario documents itself.
     pub fn command_line(&self) -> String {
-        format!(
+        let mut line = format!(
             "trustsim generate --seed {} --start {} --days {} --mains {} --linked {} \
              --resources {} --cycles {} --density {} --subscription-share {} \
              --alitelecom-share {} --coupon-share {} --discount-share {} --alert-share {} \
@@ -385,7 +394,19 @@ impl GenerateParams {
             self.main_balance,
             self.main_topup,
             self.main_topup_days
-        )
+        );
+        // Policies only when not the default: a default scenario keeps the bytes it had
+        // before they existed.
+        if self.t5_scope != T5Scope::Payer {
+            line.push_str(&format!(" --t5-scope {}", self.t5_scope));
+        }
+        if self.subscription_payer != SubscriptionPayer::Cycle {
+            line.push_str(&format!(
+                " --subscription-payer {}",
+                self.subscription_payer
+            ));
+        }
+        line
     }
 }
 
@@ -705,7 +726,15 @@ fn write_settings(p: &GenerateParams, clock: &Clock, out: &Path) -> Result<(), G
         writeln!(w)?;
         writeln!(w, "[policy]")?;
         writeln!(w, "unsettled = \"defer\"")?;
-        writeln!(w, "grace_hours = 0")
+        writeln!(w, "grace_hours = 0")?;
+        // As in the command line: only a policy that is not the default is written.
+        if p.t5_scope != T5Scope::Payer {
+            writeln!(w, "t5_scope = \"{}\"", p.t5_scope)?;
+        }
+        if p.subscription_payer != SubscriptionPayer::Cycle {
+            writeln!(w, "subscription_payer = \"{}\"", p.subscription_payer)?;
+        }
+        Ok(())
     })
 }
 
@@ -1174,5 +1203,40 @@ mod tests {
         };
         assert!(p.validate().is_err());
         assert!(GenerateParams::default().validate().is_ok());
+    }
+
+    #[test]
+    fn the_policies_are_written_and_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = GenerateParams {
+            days: 3,
+            linked_per_main: 3,
+            resources_per_account: 1,
+            subscription_share: 0.5,
+            t5_scope: T5Scope::Account,
+            subscription_payer: SubscriptionPayer::Order,
+            ..GenerateParams::default()
+        };
+        generate(&p, dir.path()).expect("generate");
+        let toml = std::fs::read_to_string(dir.path().join("scenario.toml")).expect("read");
+        assert!(toml.contains("\nt5_scope = \"account\"\n"), "{toml}");
+        assert!(
+            toml.contains("\nsubscription_payer = \"order\"\n"),
+            "{toml}"
+        );
+        assert!(p
+            .command_line()
+            .ends_with(" --t5-scope account --subscription-payer order"));
+        let s = crate::scenario::load(dir.path()).expect("a valid scenario");
+        assert_eq!(s.settings.policy.t5_scope, T5Scope::Account);
+        assert_eq!(
+            s.settings.policy.subscription_payer,
+            SubscriptionPayer::Order
+        );
+
+        // The defaults write neither, as before the policies existed.
+        let d = GenerateParams::default();
+        assert!(!d.command_line().contains("--t5-scope"));
+        assert!(!d.command_line().contains("--subscription-payer"));
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use trustsim::check::CheckOutcome;
 use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
+use trustsim::scenario::{SubscriptionPayer, T5Scope};
 use trustsim::Error;
 
 /// `println!` that ignores a closed stdout (`trustsim run … | head -1`) instead of panicking:
@@ -133,6 +134,12 @@ struct GenerateArgs {
     /// Days between main top-ups.
     #[arg(long, default_value_t = GenerateParams::default().main_topup_days)]
     main_topup_days: u32,
+    /// [policy] t5_scope of the scenario: payer or account (SPEC §5.1).
+    #[arg(long, default_value_t = GenerateParams::default().t5_scope)]
+    t5_scope: T5Scope,
+    /// [policy] subscription_payer of the scenario: cycle or order (SPEC §5.2).
+    #[arg(long, default_value_t = GenerateParams::default().subscription_payer)]
+    subscription_payer: SubscriptionPayer,
 }
 
 impl GenerateArgs {
@@ -158,6 +165,8 @@ impl GenerateArgs {
             main_balance: self.main_balance,
             main_topup: self.main_topup,
             main_topup_days: self.main_topup_days,
+            t5_scope: self.t5_scope,
+            subscription_payer: self.subscription_payer,
         }
     }
 }

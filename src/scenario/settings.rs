@@ -41,6 +41,44 @@ pub enum SubscriptionPayer {
     Order,
 }
 
+/// The names a policy value is written with, in `scenario.toml` and on the command line
+/// (`generate --t5-scope account`): one table per policy, so parsing, printing and the
+/// error message cannot disagree.
+macro_rules! policy_names {
+    ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name),+
+                }
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    other => {
+                        let names: &[&str] = &[$(concat!("\"", $name, "\"")),+];
+                        Err(format!("expected {}, got {other:?}", names.join(" or ")))
+                    }
+                }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+policy_names!(T5Scope { Payer => "payer", Account => "account" });
+policy_names!(SubscriptionPayer { Cycle => "cycle", Order => "order" });
+
 /// The `[policy]` table.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
@@ -439,25 +477,15 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
             }
         }
         if let Some(v) = &p.t5_scope {
-            match v.get_ref().as_str() {
-                "payer" => policy.t5_scope = T5Scope::Payer,
-                "account" => policy.t5_scope = T5Scope::Account,
-                other => at(
-                    v.span(),
-                    "t5_scope",
-                    format!("expected \"payer\" or \"account\", got {other:?}"),
-                ),
+            match v.get_ref().parse() {
+                Ok(scope) => policy.t5_scope = scope,
+                Err(msg) => at(v.span(), "t5_scope", msg),
             }
         }
         if let Some(v) = &p.subscription_payer {
-            match v.get_ref().as_str() {
-                "cycle" => policy.subscription_payer = SubscriptionPayer::Cycle,
-                "order" => policy.subscription_payer = SubscriptionPayer::Order,
-                other => at(
-                    v.span(),
-                    "subscription_payer",
-                    format!("expected \"cycle\" or \"order\", got {other:?}"),
-                ),
+            match v.get_ref().parse() {
+                Ok(payer) => policy.subscription_payer = payer,
+                Err(msg) => at(v.span(), "subscription_payer", msg),
             }
         }
     }
@@ -653,6 +681,20 @@ mod tests {
         }
         // A message stays whole (problems are cut at 200 characters).
         assert!(got[0].ends_with("got \"Compte\""), "{}", got[0]);
+    }
+
+    #[test]
+    fn policy_names_read_back_as_themselves() {
+        for scope in [T5Scope::Payer, T5Scope::Account] {
+            assert_eq!(scope.to_string().parse::<T5Scope>(), Ok(scope));
+        }
+        for payer in [SubscriptionPayer::Cycle, SubscriptionPayer::Order] {
+            assert_eq!(payer.to_string().parse::<SubscriptionPayer>(), Ok(payer));
+        }
+        assert_eq!(
+            "Payer".parse::<T5Scope>(),
+            Err("expected \"payer\" or \"account\", got \"Payer\"".to_string())
+        );
     }
 
     #[test]
