@@ -128,26 +128,10 @@ fn nearest_table(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
     KNOWN_TABLES
         .iter()
-        .map(|t| (edit_distance(&lower, t), *t))
+        .map(|t| (strsim::levenshtein(&lower, t), *t))
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, t)| t)
-}
-
-/// Levenshtein distance over bytes (file names are short).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, &x) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(x != y))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Reads every file of `dir` (a directory) into a scenario, or None when the settings are
