@@ -354,6 +354,10 @@ impl Calendar {
     ///
     /// Every report row carries times, so this is written digit by digit; the offset is the
     /// one in force at `t`, so a reader can tell the two repeated hours of a fall-back apart.
+    ///
+    /// The result is RFC 3339 for years 1–9999, and a scenario's horizon is limited so that
+    /// every time a report prints falls in them (`scenario.toml` `start`/`end`, see
+    /// docs/interpretations.md); outside them a year is printed as its plain number.
     pub fn write_time(&self, t: Instant, out: &mut String) {
         // Whole minutes, truncated toward zero (see module docs for sub-minute LMT offsets).
         let off_min = self.zone.offset_seconds(t) / 60;
@@ -763,6 +767,29 @@ mod tests {
             utc.format_time(utc.parse_time("2000-02-29T23:59:59").unwrap()),
             "2000-02-29T23:59:59+00:00"
         );
+    }
+
+    #[test]
+    fn sub_minute_offsets_print_whole_minutes_naming_the_exact_instant() {
+        // Every IANA zone, at instants across the local-mean-time era (before ~1900, and
+        // Africa/Monrovia's -00:44:30 until 1972): the offset printed is the zone's truncated
+        // toward zero to whole minutes, and the string parses back to the same instant.
+        for tz in chrono_tz::TZ_VARIANTS {
+            let c = Calendar::new(Zone::Iana(tz), Weekday::Mon);
+            let mut t = -3_000_000_000i64; // 1874
+            while t < 100_000_000 {
+                let s = c.format_time(Instant(t));
+                assert_eq!(s.len(), 25, "{tz} {t} {s}");
+                let parsed = DateTime::parse_from_rfc3339(&s).unwrap();
+                assert_eq!(parsed.timestamp(), t, "{tz} {s}");
+                let off = c.zone.offset_seconds(Instant(t));
+                assert_eq!(parsed.offset().local_minus_utc(), off / 60 * 60, "{tz} {s}");
+                t += 86_400 * 397 + 3_607;
+            }
+        }
+        let sh = cal("Asia/Shanghai");
+        let midnight = sh.parse_time("1900-01-02").unwrap();
+        assert_eq!(sh.format_time(midnight), "1900-01-01T23:59:17+08:05");
     }
 
     #[test]

@@ -39,8 +39,12 @@ pub fn check(dir: &Path, bless: bool) -> Result<CheckOutcome, Error> {
     compare(&expected, actual.path())
 }
 
+/// The legend of every difference [`compare`] shows, printed once above them.
+pub const LEGEND: &str = "(- expected, the golden file; + actual, this run)";
+
 /// Compares the report files of `actual` with `expected`: missing, extra and different
-/// files all fail, with a line diff of each difference.
+/// files all fail. A different file is shown row by row: how many rows differ, and for a
+/// changed row only the cells that changed, by column name.
 pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
     let mut text = String::new();
     if !expected.is_dir() {
@@ -65,6 +69,7 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
             expected.join(name).display()
         );
     }
+    let mut legend = false;
     for name in REPORT_FILES {
         let want_path = expected.join(name);
         let got = std::fs::read_to_string(actual.join(name))
@@ -78,8 +83,13 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
             Err(e) => return Err(Error::io(want_path, e)),
         };
         if want != got {
-            let _ = writeln!(text, "{}: differs", want_path.display());
-            text.push_str(&line_diff(&want, &got));
+            if !legend {
+                let _ = writeln!(text, "{LEGEND}");
+                legend = true;
+            }
+            let diff = table_diff(&want, &got);
+            let _ = writeln!(text, "{}: {}", want_path.display(), diff.summary());
+            text.push_str(&diff.text);
         }
     }
     Ok(if text.is_empty() {
@@ -89,33 +99,189 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
     })
 }
 
-/// A unified line diff (`-` expected, `+` actual) with line numbers, capped.
-fn line_diff(want: &str, got: &str) -> String {
-    let diff = similar::TextDiff::from_lines(want, got);
-    let mut out = String::new();
-    let mut shown = 0;
-    for op in diff.ops() {
-        for change in diff.iter_changes(op) {
-            let (sign, line) = match change.tag() {
-                similar::ChangeTag::Equal => continue,
-                similar::ChangeTag::Delete => ('-', change.old_index()),
-                similar::ChangeTag::Insert => ('+', change.new_index()),
+/// How two versions of one report differ, row by row.
+#[derive(Debug, Default)]
+struct TableDiff {
+    /// Rows present on both sides with different cells.
+    changed: usize,
+    /// Rows only in the golden file.
+    missing: usize,
+    /// Rows only in the actual output.
+    extra: usize,
+    header: bool,
+    /// The rows, capped at [`MAX_DIFF_LINES`] lines.
+    text: String,
+    lines: usize,
+}
+
+impl TableDiff {
+    /// `3 rows differ (2 changed, 1 missing)`.
+    fn summary(&self) -> String {
+        let rows = self.changed + self.missing + self.extra;
+        if rows == 0 && !self.header {
+            return "differs only in line endings or the final line break".to_string();
+        }
+        let mut parts = Vec::new();
+        if self.header {
+            parts.push("the header differs".to_string());
+        }
+        if rows > 0 {
+            let verb = if rows == 1 {
+                "row differs"
+            } else {
+                "rows differ"
             };
-            if shown == MAX_DIFF_LINES {
-                out.push_str("    … more differences not shown\n");
-                return out;
+            let mut kinds = Vec::new();
+            for (n, what) in [
+                (self.changed, "changed"),
+                (self.missing, "only in expected"),
+                (self.extra, "only in actual"),
+            ] {
+                if n > 0 {
+                    kinds.push(format!("{n} {what}"));
+                }
             }
-            shown += 1;
-            let _ = write!(
-                out,
-                "  {sign} line {:>5}: {}",
-                line.map_or(0, |l| l + 1),
-                change.value()
+            parts.push(format!("{rows} {verb} ({})", kinds.join(", ")));
+        }
+        parts.join("; ")
+    }
+
+    /// Adds one line of text, unless the cap is reached (then says so, once).
+    fn line(&mut self, line: std::fmt::Arguments<'_>) {
+        if self.lines < MAX_DIFF_LINES {
+            let _ = writeln!(self.text, "{line}");
+        } else if self.lines == MAX_DIFF_LINES {
+            self.text.push_str("    … more differences not shown\n");
+        }
+        self.lines += 1;
+    }
+
+    /// A row present on one side only, shown whole.
+    fn whole(&mut self, sign: char, line: usize, row: &str) {
+        let side = if sign == '-' {
+            "only in expected"
+        } else {
+            "only in actual"
+        };
+        self.line(format_args!("  {sign} line {line} ({side}): {row}"));
+    }
+}
+
+/// Splits one CSV line into its cells (report rows are one line each).
+fn cells(line: &str) -> Option<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    Some(record.iter().map(str::to_string).collect())
+}
+
+/// The row-by-row difference of two CSV reports (`-` expected, `+` actual; see
+/// [`LEGEND`]). Rows are aligned by a line diff; a changed row (one replaced by one at the
+/// same place) shows only its changed cells under their column names, named by the row's
+/// first cell, e.g.
+///
+/// ```text
+///   line 2 (bill_id r1@2026-03-01T00:00:00+08:00)
+///     payer_id  - L
+///               + M
+/// ```
+fn table_diff(want: &str, got: &str) -> TableDiff {
+    let want: Vec<&str> = want.lines().collect();
+    let got: Vec<&str> = got.lines().collect();
+    let mut d = TableDiff::default();
+    let (want_header, got_header) = (want.first().copied(), got.first().copied());
+    // Cells are named by the header only when both sides share it.
+    let columns = if want_header == got_header {
+        want_header.and_then(cells)
+    } else {
+        d.header = true;
+        d.line(format_args!(
+            "  - line 1 (header): {}",
+            want_header.unwrap_or("")
+        ));
+        d.line(format_args!(
+            "  + line 1 (header): {}",
+            got_header.unwrap_or("")
+        ));
+        None
+    };
+    let (want_rows, got_rows) = (want.get(1..).unwrap_or(&[]), got.get(1..).unwrap_or(&[]));
+    // Rows are numbered as lines of the file: the header is line 1.
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, want_rows, got_rows);
+    for op in ops {
+        let (old, old_len, new, new_len) = match op {
+            similar::DiffOp::Equal { .. } => continue,
+            similar::DiffOp::Delete {
+                old_index,
+                old_len,
+                new_index,
+            } => (old_index, old_len, new_index, 0),
+            similar::DiffOp::Insert {
+                old_index,
+                new_index,
+                new_len,
+            } => (old_index, 0, new_index, new_len),
+            similar::DiffOp::Replace {
+                old_index,
+                old_len,
+                new_index,
+                new_len,
+            } => (old_index, old_len, new_index, new_len),
+        };
+        let pairs = old_len.min(new_len);
+        for k in 0..pairs {
+            d.changed += 1;
+            changed_row(
+                &mut d,
+                columns.as_deref(),
+                (old + k + 2, want_rows[old + k]),
+                (new + k + 2, got_rows[new + k]),
             );
-            if change.missing_newline() {
-                out.push('\n');
-            }
+        }
+        for k in pairs..old_len {
+            d.missing += 1;
+            d.whole('-', old + k + 2, want_rows[old + k]);
+        }
+        for k in pairs..new_len {
+            d.extra += 1;
+            d.whole('+', new + k + 2, got_rows[new + k]);
         }
     }
-    out
+    d
+}
+
+/// One row changed in place: its changed cells by column, or both lines whole when the
+/// row cannot be split like the header.
+fn changed_row(
+    d: &mut TableDiff,
+    columns: Option<&[String]>,
+    (want_line, want): (usize, &str),
+    (got_line, got): (usize, &str),
+) {
+    let split = columns.zip(cells(want)).zip(cells(got));
+    let Some(((columns, w), g)) =
+        split.filter(|((c, w), g)| w.len() == c.len() && g.len() == c.len())
+    else {
+        d.line(format_args!("  - line {want_line}: {want}"));
+        d.line(format_args!("  + line {got_line}: {got}"));
+        return;
+    };
+    let at = if want_line == got_line {
+        format!("line {want_line}")
+    } else {
+        format!("line {want_line} (line {got_line} in actual)")
+    };
+    let key = if w[0] == g[0] {
+        format!(" ({} {})", columns[0], w[0])
+    } else {
+        String::new()
+    };
+    d.line(format_args!("  {at}{key}"));
+    let changed: Vec<usize> = (0..columns.len()).filter(|&i| w[i] != g[i]).collect();
+    let width = changed.iter().map(|&i| columns[i].len()).max().unwrap_or(0);
+    for i in changed {
+        d.line(format_args!("    {:width$}  - {}", columns[i], w[i]));
+        d.line(format_args!("    {:width$}  + {}", "", g[i]));
+    }
 }

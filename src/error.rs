@@ -1,5 +1,8 @@
 //! Errors. Bad input is a list of located [`Problem`]s, never a panic: the CLI prints them as
 //! `file:line: column: message` (SPEC §7) and exits with status 2.
+//!
+//! A problem is data as well as text: its [`ProblemKind`] says what class of mistake it is,
+//! so a program (a test, an editor integration) can act on it without parsing the message.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,16 +10,88 @@ use std::path::PathBuf;
 /// How many problems one load reports before it stops looking (SPEC §7: "up to 50").
 pub const MAX_PROBLEMS: usize = 50;
 
+/// What class of mistake a [`Problem`] is. The message says the details; the kind is for
+/// programs, which must not parse messages.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The scenario path does not exist or is not a directory.
+    NotADirectory,
+    /// A required file is absent (`file:0: -: file is missing`).
+    MissingFile,
+    /// A file exists but cannot be read: permissions, a dangling symlink, not a regular file.
+    UnreadableFile,
+    /// Bytes that are not UTF-8.
+    Encoding,
+    /// Broken structure: TOML syntax, a malformed quoted field, a row whose field count
+    /// differs from the header's.
+    Syntax,
+    /// A CSV header that is absent or has an unknown, duplicate or missing required column.
+    BadHeader,
+    /// A key `scenario.toml` does not know.
+    UnknownSetting,
+    /// A required setting is absent.
+    MissingSetting,
+    /// A field or setting whose value is malformed or out of its range.
+    BadValue,
+    /// An id that no row of the table it refers to defines.
+    UnknownReference,
+    /// An id (or a bill_id) defined twice.
+    DuplicateId,
+    /// A usage or event time outside the horizon `[start, end)`.
+    OutOfHorizon,
+    /// Rows whose validity intervals overlap where they must not.
+    Overlap,
+    /// A value beyond a documented limit of the implementation (digits, horizon, sums).
+    Limit,
+    /// A warning, not an error: a `*.csv` file in the scenario directory that trustsim does
+    /// not read (a misspelled optional table is otherwise silently absent).
+    UnknownFile,
+}
+
+impl ProblemKind {
+    /// True for kinds that do not make a scenario invalid (they are reported, then the load
+    /// goes on).
+    pub fn is_warning(self) -> bool {
+        matches!(self, ProblemKind::UnknownFile)
+    }
+}
+
 /// One thing wrong with the input, located like a compiler error.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// File name inside the scenario directory (`usage.csv`).
+    pub kind: ProblemKind,
+    /// File name inside the scenario directory (`usage.csv`); for
+    /// [`ProblemKind::NotADirectory`], the scenario path as given.
     pub file: String,
     /// 1-based line; 0 when the problem is the file as a whole.
     pub line: u64,
     /// The column (or setting) name; `-` when no one column is at fault.
     pub column: String,
     pub message: String,
+}
+
+impl Problem {
+    /// A problem with its column and message made one short line (see [`Problems::add`]).
+    pub fn new(
+        kind: ProblemKind,
+        file: &str,
+        line: u64,
+        column: &str,
+        message: impl Into<String>,
+    ) -> Problem {
+        let column = match column {
+            "" => "\"\"".to_string(),
+            c => one_line(c),
+        };
+        Problem {
+            kind,
+            file: file.to_string(),
+            line,
+            column,
+            message: one_line(&message.into()),
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -58,18 +133,24 @@ pub struct Problems {
 }
 
 impl Problems {
+    /// Records a bad value ([`ProblemKind::BadValue`], the common case) at `file:line:
+    /// column`.
     pub fn push(&mut self, file: &str, line: u64, column: &str, message: impl Into<String>) {
+        self.add(ProblemKind::BadValue, file, line, column, message);
+    }
+
+    /// Records a problem of `kind`; beyond [`MAX_PROBLEMS`] it is dropped.
+    pub fn add(
+        &mut self,
+        kind: ProblemKind,
+        file: &str,
+        line: u64,
+        column: &str,
+        message: impl Into<String>,
+    ) {
         if self.list.len() < MAX_PROBLEMS {
-            let column = match column {
-                "" => "\"\"".to_string(),
-                c => one_line(c),
-            };
-            self.list.push(Problem {
-                file: file.to_string(),
-                line,
-                column,
-                message: one_line(&message.into()),
-            });
+            self.list
+                .push(Problem::new(kind, file, line, column, message));
         }
     }
 
@@ -91,6 +172,19 @@ impl Problems {
     pub fn extend(&mut self, other: Problems) {
         let room = MAX_PROBLEMS.saturating_sub(self.list.len());
         self.list.extend(other.list.into_iter().take(room));
+    }
+
+    /// Puts the problems in file and line order: files in `order` (the order the loader
+    /// reads them; a file not listed goes last), then by line. Stable, so the problems of one
+    /// line keep their column order.
+    pub fn sort_by_file(&mut self, order: &[&str]) {
+        let rank = |p: &Problem| {
+            order
+                .iter()
+                .position(|f| *f == p.file)
+                .unwrap_or(order.len())
+        };
+        self.list.sort_by_key(|p| (rank(p), p.line));
     }
 
     pub fn into_vec(self) -> Vec<Problem> {

@@ -1,10 +1,9 @@
 //! The `trustsim` command line: a thin layer over the library that parses flags, shows
-//! progress, prints errors and picks the exit status (0 ok, 1 check mismatch or I/O
-//! failure, 2 invalid scenario or usage).
+//! progress, prints errors and picks the exit status (SPEC §7: 0 ok, 1 a difference found,
+//! 2 bad input, 3 output not written).
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +12,7 @@ use std::time::{Duration, Instant};
 use trustsim::check::CheckOutcome;
 use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
 use trustsim::scenario::{SubscriptionPayer, T5Scope};
-use trustsim::Error;
+use trustsim::{Error, Problem};
 
 /// `println!` that ignores a closed stdout (`trustsim run … | head -1`) instead of panicking:
 /// the work is done, and a reader that stopped listening is not an error.
@@ -173,24 +172,30 @@ impl GenerateArgs {
 
 /// Progress bars on stderr, or nothing: bars are drawn only for a person watching a
 /// terminal, so logs and CI output stay clean and `--quiet` turns them off altogether.
-#[derive(Clone, Copy)]
+///
+/// Every bar of a command is drawn through one [`MultiProgress`]: it alone owns the
+/// terminal lines, so a finished bar's line is taken back instead of being left above the
+/// next bar or the summary (bars with their own draw targets each remember only their own
+/// lines, and a steady tick can redraw one after it was cleared).
+#[derive(Clone)]
 struct Progress {
-    show: bool,
+    multi: Option<MultiProgress>,
 }
 
 impl Progress {
     fn new(quiet: bool) -> Progress {
+        let show = !quiet && std::io::stderr().is_terminal();
         Progress {
-            show: !quiet && std::io::stderr().is_terminal(),
+            multi: show.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
         }
     }
 
     /// A spinner for a phase whose size is unknown in advance (reading, writing).
-    fn spinner(self, message: &'static str) -> ProgressBar {
-        if !self.show {
+    fn spinner(&self, message: &'static str) -> ProgressBar {
+        let Some(multi) = &self.multi else {
             return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        };
+        let pb = multi.add(ProgressBar::new_spinner());
         pb.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -201,11 +206,11 @@ impl Progress {
     }
 
     /// A bar of `len` steps.
-    fn bar(self, message: &'static str, len: u64) -> ProgressBar {
-        if !self.show {
+    fn bar(&self, message: &'static str, len: u64) -> ProgressBar {
+        let Some(multi) = &self.multi else {
             return ProgressBar::hidden();
-        }
-        let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+        };
+        let pb = multi.add(ProgressBar::new(len));
         pb.set_style(
             ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} [{elapsed}<{eta}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -213,6 +218,32 @@ impl Progress {
         );
         pb.set_message(message);
         pb
+    }
+
+    /// Ends `bar` and takes its line back, so nothing is left behind for the next line of
+    /// output.
+    fn done(&self, bar: &ProgressBar) {
+        bar.finish_and_clear();
+        if let Some(multi) = &self.multi {
+            multi.remove(bar);
+            // Best effort: a terminal that cannot be cleared only keeps a stale line.
+            let _ = multi.clear();
+        }
+    }
+}
+
+/// `n` and the noun, singular or plural: "1 bill", "2 bills".
+fn count(n: impl std::fmt::Display, one: &str, many: &str) -> String {
+    let n = n.to_string();
+    let noun = if n == "1" { one } else { many };
+    format!("{n} {noun}")
+}
+
+/// Prints the scenario directory's warnings (SPEC §4 tables it will not read) on stderr,
+/// each line after `prefix`.
+fn print_warnings(warnings: &[Problem], prefix: &str) {
+    for w in warnings {
+        eprintln!("{prefix}warning: {w}");
     }
 }
 
@@ -247,24 +278,36 @@ fn report(e: &anyhow::Error) -> ExitCode {
         return ExitCode::from(2);
     }
     match e.downcast_ref::<Error>() {
-        Some(Error::Scenario(problems)) => {
-            for p in problems {
-                eprintln!("{p}");
-            }
-            if problems.len() >= trustsim::error::MAX_PROBLEMS {
-                eprintln!("(stopped after {} problems)", problems.len());
-            }
-            ExitCode::from(2)
-        }
-        _ => {
-            eprintln!("trustsim: {e:#}");
-            ExitCode::from(1)
-        }
+        Some(Error::Scenario(problems)) => print_problems(problems, ""),
+        _ => eprintln!("trustsim: {e:#}"),
+    }
+    ExitCode::from(e.downcast_ref::<Error>().map_or(1, status))
+}
+
+/// The exit status of a library error (SPEC §7), shared by [`report`] and `check`, which
+/// goes on past a failing scenario.
+fn status(e: &Error) -> u8 {
+    match e {
+        Error::Scenario(_) => 2,
+        _ => 1,
+    }
+}
+
+/// Prints problems on stderr, one `file:line: column: message` a line after `prefix`.
+fn print_problems(problems: &[Problem], prefix: &str) {
+    for p in problems {
+        eprintln!("{prefix}{p}");
+    }
+    if problems.len() >= trustsim::error::MAX_PROBLEMS {
+        eprintln!("{prefix}(stopped after {} problems)", problems.len());
     }
 }
 
 /// `trustsim run`: the library's run, with a bar or spinner for each phase.
 fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<ExitCode, Error> {
+    // Printed before anything is read: a misspelled table is most useful to know about when
+    // the load then fails.
+    print_warnings(&trustsim::scenario::warnings(scenario), "");
     let bars = Bars {
         progress,
         current: Mutex::new(None),
@@ -294,7 +337,7 @@ impl Bars {
         // A poisoned lock only means a bar update panicked; drawing is best effort.
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(done) = current.take() {
-            done.finish_and_clear();
+            self.progress.done(&done);
         }
         *current = next;
     }
@@ -327,13 +370,13 @@ fn print_summary(s: &trustsim::RunSummary) {
     let m = s.money;
     let secs = s.elapsed.as_secs_f64();
     say!(
-        "{}: {} bills from {} usage rows, {} accounts in {} components, {} events",
+        "{}: {} from {}, {} in {}, {}",
         s.name,
-        s.bills,
-        s.usage_rows,
-        s.accounts,
-        s.components,
-        s.events
+        count(s.bills, "bill", "bills"),
+        count(s.usage_rows, "usage row", "usage rows"),
+        count(s.accounts, "account", "accounts"),
+        count(s.components, "component", "components"),
+        count(s.events, "event", "events")
     );
     say!(
         "  list {}  paid {}  outstanding {}",
@@ -356,17 +399,17 @@ fn generate(args: &GenerateArgs, progress: Progress) -> anyhow::Result<ExitCode>
     let pb = progress.bar("generating", params.hours());
     let summary =
         trustsim::generate::generate_with_progress(&params, &args.out, &mut |h| pb.set_position(h));
-    pb.finish_and_clear();
+    progress.done(&pb);
     let s = summary?;
     say!(
-        "{}: {} accounts, {} resources, {} usage rows, {} events, {} coupons, {} discount rows ({:.3} s)",
+        "{}: {}, {}, {}, {}, {}, {} ({:.3} s)",
         args.out.display(),
-        s.accounts,
-        s.resources,
-        s.usage_rows,
-        s.events,
-        s.coupons,
-        s.discounts,
+        count(s.accounts, "account", "accounts"),
+        count(s.resources, "resource", "resources"),
+        count(s.usage_rows, "usage row", "usage rows"),
+        count(s.events, "event", "events"),
+        count(s.coupons, "coupon", "coupons"),
+        count(s.discounts, "discount row", "discount rows"),
         clock.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
@@ -377,41 +420,76 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         Command::Run { scenario, out, .. } => Ok(run(&scenario, out, progress)?),
         Command::Generate(args) => generate(&args, progress),
         Command::Validate { scenario } => {
+            print_warnings(&trustsim::scenario::warnings(&scenario), "");
             let s = trustsim::scenario::load(&scenario)?;
             say!(
-                "{}: valid ({} accounts, {} resources, {} usage rows, {} events)",
+                "{}: valid ({}, {}, {}, {})",
                 s.settings.name,
-                s.accounts.len(),
-                s.resources.len(),
-                s.usage_rows,
-                s.events.len()
+                count(s.accounts.len(), "account", "accounts"),
+                count(s.resources.len(), "resource", "resources"),
+                count(s.usage_rows, "usage row", "usage rows"),
+                count(s.events.len(), "event", "events")
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
             scenarios, bless, ..
-        } => {
-            let mut failed = 0;
-            for dir in &scenarios {
-                let outcome = trustsim::check::check(dir, bless)
-                    .with_context(|| format!("checking {}", dir.display()))?;
-                match outcome {
-                    CheckOutcome::Match => say!("ok       {}", dir.display()),
-                    CheckOutcome::Blessed => say!("blessed  {}", dir.display()),
-                    CheckOutcome::Differs(text) => {
-                        failed += 1;
-                        say!("DIFFERS  {}\n{text}", dir.display());
-                    }
+        } => Ok(check(&scenarios, bless)),
+    }
+}
+
+/// `trustsim check`: checks every scenario it is given, whatever the earlier ones gave, and
+/// names the scenario on every line it prints. A line per scenario on stdout (`ok`,
+/// `blessed`, `DIFFERS` with the differences, `INVALID`, `FAILED`), its problems on stderr
+/// prefixed `scenario: `, then the total. The exit status is the worst outcome's: 1 when a
+/// scenario differs, 2 when one is invalid, or that of the error that stopped one.
+fn check(scenarios: &[PathBuf], bless: bool) -> ExitCode {
+    let (mut ok, mut differs, mut invalid, mut failed) = (0, 0, 0, 0);
+    let mut worst = 0u8;
+    for dir in scenarios {
+        let name = dir.display();
+        print_warnings(&trustsim::scenario::warnings(dir), &format!("{name}: "));
+        match trustsim::check::check(dir, bless) {
+            Ok(CheckOutcome::Match) => {
+                ok += 1;
+                say!("ok       {name}");
+            }
+            Ok(CheckOutcome::Blessed) => {
+                ok += 1;
+                say!("blessed  {name}");
+            }
+            Ok(CheckOutcome::Differs(text)) => {
+                differs += 1;
+                worst = worst.max(1);
+                say!("DIFFERS  {name}");
+                for line in text.lines() {
+                    say!("  {line}");
                 }
             }
-            if failed > 0 {
-                eprintln!(
-                    "{failed} of {} scenarios differ from their goldens",
-                    scenarios.len()
-                );
-                return Ok(ExitCode::from(1));
+            Err(Error::Scenario(problems)) => {
+                invalid += 1;
+                worst = worst.max(2);
+                say!("INVALID  {name} (problems on stderr)");
+                print_problems(&problems, &format!("{name}: "));
             }
-            Ok(ExitCode::SUCCESS)
+            Err(e) => {
+                failed += 1;
+                worst = worst.max(status(&e));
+                say!("FAILED   {name}");
+                eprintln!("trustsim: {name}: {:#}", anyhow::Error::from(e));
+            }
         }
     }
+    let n = count(scenarios.len(), "scenario", "scenarios");
+    let mut total = if bless {
+        format!("{n}: {ok} blessed, {invalid} invalid")
+    } else {
+        let verb = if differs == 1 { "differs" } else { "differ" };
+        format!("{n}: {ok} ok, {differs} {verb}, {invalid} invalid")
+    };
+    if failed > 0 {
+        total.push_str(&format!(", {failed} failed"));
+    }
+    say!("{total}");
+    ExitCode::from(worst)
 }

@@ -154,6 +154,7 @@ impl BillStream<'_> {
         for u in &self.rows[..n] {
             sum = sum.checked_add(u.amount).ok_or_else(|| {
                 Error::Scenario(vec![Problem {
+                    kind: crate::error::ProblemKind::Limit,
                     file: "usage.csv".into(),
                     line: 0,
                     column: "amount".into(),

@@ -4,15 +4,16 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-const SETTINGS: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\n";
-const ACCOUNTS: &str = "account_id,enterprise_id,balance\nL,e1,100.00\nM,e1,100.00\n";
-const RESOURCES: &str = "resource_id,account_id,product,billing_method,cycle,expires_at\n\
+pub(crate) const SETTINGS: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\n";
+pub(crate) const ACCOUNTS: &str = "account_id,enterprise_id,balance\nL,e1,100.00\nM,e1,100.00\n";
+pub(crate) const RESOURCES: &str =
+    "resource_id,account_id,product,billing_method,cycle,expires_at\n\
 r1,L,ecs,pay_as_you_go,daily,\nr2,L,oss,subscription,monthly,2026-04-01\n";
-const USAGE: &str =
+pub(crate) const USAGE: &str =
     "time,resource_id,amount\n2026-03-01T10:00:00,r1,1.00\n2026-03-02T10:00:00,r2,30.00\n";
 
 /// A valid scenario with `overrides` replacing (or, with empty text, deleting) files.
-fn scenario(overrides: &[(&str, &str)]) -> tempfile::TempDir {
+pub(crate) fn scenario(overrides: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let base = [
         ("scenario.toml", SETTINGS),
@@ -31,7 +32,7 @@ fn scenario(overrides: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-fn trustsim(args: &[&str], cwd: &Path) -> Output {
+pub(crate) fn trustsim(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trustsim"))
         .args(args)
         .current_dir(cwd)
@@ -41,7 +42,7 @@ fn trustsim(args: &[&str], cwd: &Path) -> Output {
 
 /// Runs `trustsim run` on a bad scenario; asserts exit 2, no output directory, and that
 /// stderr has every expected line prefix. Returns stderr.
-fn assert_rejected(overrides: &[(&str, &str)], expected: &[&str]) -> String {
+pub(crate) fn assert_rejected(overrides: &[(&str, &str)], expected: &[&str]) -> String {
     let dir = scenario(overrides);
     let out_dir = dir.path().join("out");
     let out = trustsim(
@@ -308,7 +309,7 @@ fn event_errors() {
         &[("events.csv", "time,kind,account_id,main_id,resource_id,amount,value\n2026-03-02,merge,L,M,,,\n2026-03-02,establish,L,,,,\n2026-03-02,remove,L,M,,,\n2026-03-02,downgrade,,,zz,,\n2026-03-02,change_real_name,L,,,,\n")],
         &[
             "events.csv:2: kind: expected one of establish, modify, remove",
-            "events.csv:3: main_id: required for a establish event",
+            "events.csv:3: main_id: required for an establish event",
             "events.csv:4: main_id: must be empty for a remove event",
             "events.csv:5: resource_id: unknown resource \"zz\"",
             "events.csv:6: value: required for a change_real_name event",
@@ -397,9 +398,12 @@ fn check_reports_row_level_differences_and_missing_goldens() {
     let out = trustsim(&["check", path], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout.contains("bills.csv: differs"), "{stdout}");
-    assert!(stdout.contains("- line     2:"), "{stdout}");
-    assert!(stdout.contains("+ line     2:"), "{stdout}");
+    assert!(
+        stdout.contains("bills.csv: 2 rows differ (2 changed)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("line 2 (bill_id r1@"), "{stdout}");
+    assert!(stdout.contains("pricing_account_id  - M"), "{stdout}");
     assert!(stdout.contains("notes.txt: extra file"), "{stdout}");
 }
 

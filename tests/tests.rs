@@ -1,6 +1,7 @@
 //! One integration-test binary: golden scenarios, CLI behaviour and errors, invariants.
 
 mod cli;
+mod errors;
 mod generate;
 mod golden;
 mod hostile;
@@ -8,3 +9,4 @@ mod invariants;
 mod metamorphic;
 mod properties;
 mod util;
+mod ux;

@@ -150,8 +150,9 @@ fn check_common_tail(
         return Err((
             RuleId::T8,
             format!(
-                "{} already has {count} active or pending linked accounts (max_linked {})",
+                "{} already has {count} active or pending linked {} (max_linked {})",
                 name(main),
+                if count == 1 { "account" } else { "accounts" },
                 run.s.settings.max_linked
             ),
         ));

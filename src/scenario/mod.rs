@@ -7,7 +7,7 @@ mod reader;
 mod settings;
 mod table;
 
-pub use reader::load;
+pub use reader::{load, warnings, READ_ORDER};
 pub use settings::{
     Currency, Policy, ServiceCategory, Settings, SubscriptionPayer, T5Scope, Unsettled,
 };
@@ -203,6 +203,10 @@ pub struct Scenario {
     pub events: Vec<Event>,
     pub coupons: Vec<Coupon>,
     pub discounts: Vec<Discount>,
+    /// Things in the scenario directory that are not errors but probably mistakes: a `*.csv`
+    /// file trustsim does not read (`event.csv`), see [`warnings`]. The CLI prints them on
+    /// stderr (`validate`, `run`, `check`); they never change a result.
+    pub warnings: Vec<crate::error::Problem>,
 }
 
 impl Scenario {

@@ -1,7 +1,12 @@
 //! Loads a scenario directory into a [`Scenario`], collecting every problem (SPEC §4, §7).
 //!
-//! Tables are read in dependency order (accounts → resources → usage, events, coupons,
-//! discounts) because later tables refer to ids interned from earlier ones.
+//! Tables are read in dependency order ([`READ_ORDER`]: accounts → resources → usage,
+//! events, coupons, discounts) because later tables refer to ids interned from earlier ones;
+//! problems are reported in that file order, then by line.
+//!
+//! One mistake is one problem: a row rejected for any reason still defines its id, and
+//! references into a table that could not be read at all (missing, unreadable, a broken
+//! header) are not checked, so neither cascades into "unknown account" problems elsewhere.
 
 use super::settings::{self, Settings};
 use super::table::{self, Columns, Row};
@@ -9,7 +14,7 @@ use super::{
     Account, BillingMethod, Coupon, Discount, Event, EventKind, Products, Resource, Scenario, Usage,
 };
 use crate::calendar::{Cycle, Instant};
-use crate::error::{Error, Problems};
+use crate::error::{Error, Problem, ProblemKind, Problems};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
 use crate::money::{parse_decimal, AmountError, Money};
 use rayon::prelude::*;
@@ -22,49 +27,150 @@ const USAGE_FRACTION_DIGITS: u32 = 10;
 /// `percent_off` may carry this many fraction digits (SPEC §3).
 const PERCENT_FRACTION_DIGITS: u32 = 4;
 
-/// Reads and validates the scenario in `dir`.
+/// The files of a scenario in the order [`load`] reads them, which is also the order its
+/// problems are reported in.
+pub const READ_ORDER: [&str; 7] = [
+    "scenario.toml",
+    "accounts.csv",
+    "resources.csv",
+    "usage.csv",
+    "events.csv",
+    "coupons.csv",
+    "discounts.csv",
+];
+
+/// Tables a scenario directory may hold that trustsim knows: those it reads, and
+/// `actuals.csv` (SPEC §10.7, read only by `reconcile`). Any other `*.csv` is a warning.
+const KNOWN_TABLES: [&str; 7] = [
+    "accounts.csv",
+    "resources.csv",
+    "usage.csv",
+    "events.csv",
+    "coupons.csv",
+    "discounts.csv",
+    "actuals.csv",
+];
+
+/// Reads and validates the scenario in `dir`. The loaded scenario carries the directory's
+/// [`warnings`] in [`Scenario::warnings`]; an invalid one is `Err(Error::Scenario)` with every
+/// problem found (up to 50), in [`READ_ORDER`] and line order.
 pub fn load(dir: &Path) -> Result<Scenario, Error> {
-    if !dir.is_dir() {
-        return Err(Error::io(
-            dir,
-            std::io::Error::new(std::io::ErrorKind::NotFound, "not a scenario directory"),
-        ));
-    }
     let mut problems = Problems::default();
+    if let Some(p) = not_a_directory(dir) {
+        return Err(Error::Scenario(vec![p]));
+    }
+    let scenario = read(dir, &mut problems);
+    problems.sort_by_file(&READ_ORDER);
+    match scenario {
+        Some(mut s) if problems.is_empty() => {
+            s.warnings = warnings(dir);
+            Ok(s)
+        }
+        _ => Err(Error::Scenario(problems.into_vec())),
+    }
+}
+
+/// The problem with a scenario path that is not a directory (SPEC §7: bad input, exit 2).
+fn not_a_directory(dir: &Path) -> Option<Problem> {
+    let why = match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => return None,
+        Ok(_) => "not a scenario directory: it is a file".to_string(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            "not a scenario directory: no such directory".to_string()
+        }
+        Err(e) => format!("not a scenario directory: {e}"),
+    };
+    Some(Problem::new(
+        ProblemKind::NotADirectory,
+        &dir.display().to_string(),
+        0,
+        "-",
+        why,
+    ))
+}
+
+/// What is in `dir` that trustsim will not read but probably should have: every `*.csv`
+/// file that is not a known table (`event.csv`, `Accounts.csv`), named with the known table
+/// it most resembles. These are warnings ([`ProblemKind::UnknownFile`]): the scenario is
+/// still loaded without them. Sorted by file name; empty if `dir` cannot be listed.
+pub fn warnings(dir: &Path) -> Vec<Problem> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && !KNOWN_TABLES.contains(&n.as_str()))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .map(|name| {
+            let hint = match nearest_table(name) {
+                Some(t) if dir.join(t).exists() => format!("; only {t} is read"),
+                Some(t) => format!("; did you mean {t}?"),
+                None => String::new(),
+            };
+            Problem::new(
+                ProblemKind::UnknownFile,
+                name,
+                0,
+                "-",
+                format!("not a scenario table, not read{hint}"),
+            )
+        })
+        .collect()
+}
+
+/// The known table `name` is a near miss of: the same but for case, or at most two edits
+/// away (a dropped `s`, a typo).
+fn nearest_table(name: &str) -> Option<&'static str> {
+    let lower = name.to_ascii_lowercase();
+    KNOWN_TABLES
+        .iter()
+        .map(|t| (strsim::levenshtein(&lower, t), *t))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, t)| t)
+}
+
+/// Reads every file of `dir` (a directory) into a scenario, or None when the settings are
+/// unusable; the caller decides from `problems` whether the scenario is valid.
+fn read(dir: &Path, problems: &mut Problems) -> Option<Scenario> {
     let dir_name = dir
         .canonicalize()
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "scenario".to_string());
-    let text = match std::fs::read(dir.join("scenario.toml")) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                problems.push("scenario.toml", 0, "-", "invalid UTF-8");
-                return Err(Error::Scenario(problems.into_vec()));
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            problems.push("scenario.toml", 0, "-", "file is missing");
+    let bytes = match table::read_file(dir, "scenario.toml", true, problems) {
+        table::File::Bytes(b) => b,
+        _ => {
             // Still report which required tables are missing too.
             for f in ["accounts.csv", "resources.csv", "usage.csv"] {
-                if !dir.join(f).exists() {
-                    problems.push(f, 0, "-", "file is missing");
+                if std::fs::symlink_metadata(dir.join(f)).is_err() {
+                    problems.add(ProblemKind::MissingFile, f, 0, "-", "file is missing");
                 }
             }
-            return Err(Error::Scenario(problems.into_vec()));
+            return None;
         }
-        Err(e) => return Err(Error::io(dir.join("scenario.toml"), e)),
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        problems.add(
+            ProblemKind::Encoding,
+            "scenario.toml",
+            0,
+            "-",
+            "invalid UTF-8",
+        );
+        return None;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let Some(settings) = settings::parse(text, &dir_name, &mut problems) else {
-        return Err(Error::Scenario(problems.into_vec()));
-    };
+    let settings = settings::parse(text, &dir_name, problems)?;
 
     let mut r = Reader {
         dir,
         settings: &settings,
-        problems,
+        problems: std::mem::take(problems),
     };
     let (account_names, accounts) = r.accounts();
     let (resource_names, resources) = r.resources(&account_names);
@@ -72,15 +178,13 @@ pub fn load(dir: &Path) -> Result<Scenario, Error> {
     let events = r.events(&account_names, &resource_names);
     let (coupon_names, coupons) = r.coupons(&account_names);
     let discounts = r.discounts(&account_names);
+    *problems = r.problems;
 
-    if !r.problems.is_empty() {
-        return Err(Error::Scenario(r.problems.into_vec()));
-    }
-    Ok(Scenario {
+    Some(Scenario {
         settings,
-        account_names,
-        resource_names,
-        coupon_names,
+        account_names: account_names.names,
+        resource_names: resource_names.names,
+        coupon_names: coupon_names.names,
         accounts,
         resources,
         usage_rows: usage.len(),
@@ -88,7 +192,33 @@ pub fn load(dir: &Path) -> Result<Scenario, Error> {
         events,
         coupons,
         discounts,
+        warnings: Vec::new(),
     })
+}
+
+/// The ids a table defines, and whether the table was read whole. References into an
+/// incomplete table (missing, unreadable, broken header) are not checked: every one would
+/// be "unknown" because of the one problem already reported.
+struct Ids {
+    names: Names,
+    complete: bool,
+}
+
+impl std::ops::Deref for Ids {
+    type Target = Names;
+    fn deref(&self) -> &Names {
+        &self.names
+    }
+}
+
+impl Ids {
+    /// The ids first defined (by any row, rejected or not) in `seen`.
+    fn new(seen: BTreeMap<Box<str>, u64>, complete: bool) -> Ids {
+        Ids {
+            names: Names::new(seen.into_keys().collect()),
+            complete,
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -108,8 +238,10 @@ impl Reader<'_> {
         Some(v.into())
     }
 
+    /// The index of the id in column `col`, defined in `names`. None (after a problem, except
+    /// for an id of an incomplete table, see [`Ids`]) when it is empty or unknown.
     fn lookup(
-        names: &Names,
+        names: &Ids,
         what: &str,
         row: &Row<'_>,
         col: usize,
@@ -120,13 +252,18 @@ impl Reader<'_> {
             row.problem(
                 problems,
                 col,
-                format!("expected {what} id, got an empty field"),
+                format!("expected {} {what} id, got an empty field", article(what)),
             );
             return None;
         }
         let found = names.find(v);
-        if found.is_none() {
-            row.problem(problems, col, format!("unknown {what} {v:?}"));
+        if found.is_none() && names.complete {
+            row.problem_of(
+                problems,
+                ProblemKind::UnknownReference,
+                col,
+                format!("unknown {what} {v:?}"),
+            );
         }
         found
     }
@@ -149,10 +286,18 @@ impl Reader<'_> {
                     AmountError::TooManyDigits { max } => {
                         format!("expected at most {max} fraction digits, got {v:?}")
                     }
-                    AmountError::TooLarge => format!(
-                        "amount {v:?} is too large (at most {} integer digits)",
-                        crate::money::MAX_INTEGER_DIGITS
-                    ),
+                    AmountError::TooLarge => {
+                        row.problem_of(
+                            problems,
+                            ProblemKind::Limit,
+                            col,
+                            format!(
+                                "amount {v:?} is too large (at most {} integer digits)",
+                                crate::money::MAX_INTEGER_DIGITS
+                            ),
+                        );
+                        return None;
+                    }
                 };
                 row.problem(problems, col, msg);
                 None
@@ -217,8 +362,9 @@ impl Reader<'_> {
     fn in_horizon(&self, row: &Row<'_>, col: usize, t: Instant, problems: &mut Problems) -> bool {
         let s = self.settings;
         if t < s.start || t >= s.end {
-            row.problem(
+            row.problem_of(
                 problems,
+                ProblemKind::OutOfHorizon,
                 col,
                 format!(
                     "{} is outside the horizon [{}, {})",
@@ -300,7 +446,9 @@ fn sort_usage(chunks: Vec<Vec<(Usage, u64)>>, resources: usize) -> Vec<(Usage, u
     sorted
 }
 
-/// Remembers where each id was first defined, to report duplicates with both lines.
+/// Remembers where each id was first defined, to report duplicates with both lines. True
+/// when `id` is new. Called for every row with an id, rejected or not, so a rejected row's
+/// id still counts as defined (SPEC §7).
 fn check_duplicate(
     seen: &mut BTreeMap<Box<str>, u64>,
     id: &str,
@@ -309,8 +457,9 @@ fn check_duplicate(
     problems: &mut Problems,
 ) -> bool {
     if let Some(first) = seen.get(id) {
-        row.problem(
+        row.problem_of(
             problems,
+            ProblemKind::DuplicateId,
             col,
             format!("duplicate id {id:?} (first defined on line {first})"),
         );
@@ -320,8 +469,17 @@ fn check_duplicate(
     true
 }
 
+/// A row whose shape was rejected (already one problem) still defines the id in its
+/// column `col`, if it has one; a duplicate is not reported twice.
+fn define_rejected(seen: &mut BTreeMap<Box<str>, u64>, row: &Row<'_>, col: usize) {
+    let id = row.get(col);
+    if !id.is_empty() && !seen.contains_key(id) {
+        seen.insert(id.into(), row.line);
+    }
+}
+
 impl Reader<'_> {
-    fn accounts(&mut self) -> (Names, Vec<Account>) {
+    fn accounts(&mut self) -> (Ids, Vec<Account>) {
         const C: Columns = Columns {
             file: "accounts.csv",
             names: &[
@@ -336,8 +494,14 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(self.dir, &C, true, &mut problems, |row, p| {
+        let complete = table::read_all(self.dir, &C, true, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
             let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
             let enterprise = Self::id(row, 1, p);
             let balance = if row.get(2).is_empty() {
                 Some(Money::ZERO)
@@ -346,21 +510,21 @@ impl Reader<'_> {
             };
             let low = self.optional_money(row, 3, p);
             let high = self.optional_money(row, 4, p);
-            if let (Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
-                (id, enterprise, balance, low, high)
+            if let (true, Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
+                (fresh, id, enterprise, balance, low, high)
             {
-                if check_duplicate(&mut seen, &id, row, 0, p) {
-                    rows.push((id, enterprise, balance, low, high));
-                }
+                rows.push((id, enterprise, balance, low, high));
             }
         });
         self.problems = problems;
-        let names = Names::new(rows.iter().map(|r| r.0.clone()).collect());
+        let ids = Ids::new(seen, complete);
+        // Rows of every valid account; a rejected row left a problem, so when one is missing
+        // here the scenario is not loaded.
         let mut accounts: Vec<Account> = rows
             .into_iter()
             .filter_map(|(id, enterprise, balance, low, high)| {
                 Some(Account {
-                    id: AccountId(names.find(&id)?),
+                    id: AccountId(ids.find(&id)?),
                     enterprise,
                     balance,
                     low_balance_threshold: low,
@@ -369,10 +533,10 @@ impl Reader<'_> {
             })
             .collect();
         accounts.sort_by_key(|a| a.id);
-        (names, accounts)
+        (ids, accounts)
     }
 
-    fn resources(&mut self, accounts: &Names) -> (Names, Vec<Resource>) {
+    fn resources(&mut self, accounts: &Ids) -> (Ids, Vec<Resource>) {
         const C: Columns = Columns {
             file: "resources.csv",
             names: &[
@@ -394,8 +558,14 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(self.dir, &C, true, &mut problems, |row, p| {
+        let complete = table::read_all(self.dir, &C, true, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
             let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
             let account = Self::lookup(accounts, "account", row, 1, p);
             let product = Self::id(row, 2, p);
             let billing = match row.get(3) {
@@ -426,38 +596,58 @@ impl Reader<'_> {
                 row.problem(p, 5, "expires_at applies to subscriptions only");
                 return;
             }
-            if let (Some(id), Some(account), Some(product), Some(billing), Some(cycle), Ok(exp)) =
-                (id, account, product, billing, cycle, expires_at)
+            if let (
+                true,
+                Some(id),
+                Some(account),
+                Some(product),
+                Some(billing),
+                Some(cycle),
+                Ok(exp),
+            ) = (fresh, id, account, product, billing, cycle, expires_at)
             {
-                if check_duplicate(&mut seen, &id, row, 0, p) {
-                    let is_alitelecom = self.settings.alitelecom_products.contains(&*product);
-                    rows.push((id, account, product, is_alitelecom, billing, cycle, exp));
-                }
+                let is_alitelecom = self.settings.alitelecom_products.contains(&*product);
+                rows.push((id, account, product, is_alitelecom, billing, cycle, exp));
             }
         });
         self.problems = problems;
-        let names = Names::new(rows.iter().map(|r| r.0.clone()).collect());
-        let mut resources: Vec<Resource> = rows
+        let ids = Ids::new(seen, complete);
+        // One entry per defined id, so usage can index by resource. A rejected row's entry
+        // is a pay-as-you-go placeholder (no duplicate-order check on it); it left a
+        // problem, so a scenario holding one is never loaded.
+        let mut slots: Vec<Option<Resource>> = vec![None; ids.len()];
+        for (id, account, product, is_alitelecom, billing, cycle, expires_at) in rows {
+            if let Some(i) = ids.find(&id) {
+                slots[i as usize] = Some(Resource {
+                    id: ResourceId(i),
+                    account: AccountId(account),
+                    product,
+                    is_alitelecom,
+                    billing,
+                    cycle,
+                    expires_at,
+                });
+            }
+        }
+        let resources = slots
             .into_iter()
-            .filter_map(
-                |(id, account, product, is_alitelecom, billing, cycle, expires_at)| {
-                    Some(Resource {
-                        id: ResourceId(names.find(&id)?),
-                        account: AccountId(account),
-                        product,
-                        is_alitelecom,
-                        billing,
-                        cycle,
-                        expires_at,
-                    })
-                },
-            )
+            .enumerate()
+            .map(|(i, slot)| {
+                slot.unwrap_or_else(|| Resource {
+                    id: ResourceId(i as u32),
+                    account: AccountId(0),
+                    product: "".into(),
+                    is_alitelecom: false,
+                    billing: BillingMethod::PayAsYouGo,
+                    cycle: Cycle::Daily,
+                    expires_at: None,
+                })
+            })
             .collect();
-        resources.sort_by_key(|r| r.id);
-        (names, resources)
+        (ids, resources)
     }
 
-    fn usage(&mut self, names: &Names, resources: &[Resource]) -> Vec<Usage> {
+    fn usage(&mut self, names: &Ids, resources: &[Resource]) -> Vec<Usage> {
         const C: Columns = Columns {
             file: "usage.csv",
             names: &["time", "resource_id", "amount"],
@@ -489,7 +679,8 @@ impl Reader<'_> {
                 && a.time == b.time
                 && resources[a.resource.index()].billing == BillingMethod::Subscription
             {
-                problems.push(
+                problems.add(
+                    ProblemKind::DuplicateId,
                     C.file,
                     *line,
                     "time",
@@ -504,7 +695,7 @@ impl Reader<'_> {
         rows.into_iter().map(|(u, _)| u).collect()
     }
 
-    fn events(&mut self, accounts: &Names, resources: &Names) -> Vec<Event> {
+    fn events(&mut self, accounts: &Ids, resources: &Ids) -> Vec<Event> {
         const C: Columns = Columns {
             file: "events.csv",
             names: &[
@@ -549,10 +740,18 @@ impl Reader<'_> {
             for col in 2..C.names.len() {
                 let given = !row.get(col).is_empty();
                 if used.contains(&col) && !given {
-                    row.problem(p, col, format!("required for a {kind} event"));
+                    row.problem(
+                        p,
+                        col,
+                        format!("required for {} {kind} event", article(kind)),
+                    );
                     fields_ok = false;
                 } else if !used.contains(&col) && given {
-                    row.problem(p, col, format!("must be empty for a {kind} event"));
+                    row.problem(
+                        p,
+                        col,
+                        format!("must be empty for {} {kind} event", article(kind)),
+                    );
                     fields_ok = false;
                 }
             }
@@ -604,7 +803,7 @@ impl Reader<'_> {
         events
     }
 
-    fn coupons(&mut self, accounts: &Names) -> (Names, Vec<Coupon>) {
+    fn coupons(&mut self, accounts: &Ids) -> (Ids, Vec<Coupon>) {
         const C: Columns = Columns {
             file: "coupons.csv",
             names: &[
@@ -620,8 +819,14 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(self.dir, &C, false, &mut problems, |row, p| {
+        let complete = table::read_all(self.dir, &C, false, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
             let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
             let owner = Self::lookup(accounts, "account", row, 1, p);
             let amount = self.money(row, 2, false, p);
             let from = self.time(row, 3, p);
@@ -647,16 +852,14 @@ impl Reader<'_> {
                     Products::Only(codes)
                 }
             };
-            if let (Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
-                (id, owner, amount, from, until)
+            if let (true, Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
+                (fresh, id, owner, amount, from, until)
             {
-                if check_duplicate(&mut seen, &id, row, 0, p) {
-                    rows.push((id, owner, amount, from, until, products));
-                }
+                rows.push((id, owner, amount, from, until, products));
             }
         });
         self.problems = problems;
-        let names = Names::new(rows.iter().map(|r| r.0.clone()).collect());
+        let names = Ids::new(seen, complete);
         let mut coupons: Vec<Coupon> = rows
             .into_iter()
             .filter_map(|(id, owner, amount, valid_from, valid_until, products)| {
@@ -674,7 +877,7 @@ impl Reader<'_> {
         (names, coupons)
     }
 
-    fn discounts(&mut self, accounts: &Names) -> Vec<Discount> {
+    fn discounts(&mut self, accounts: &Ids) -> Vec<Discount> {
         const C: Columns = Columns {
             file: "discounts.csv",
             names: &[
@@ -752,7 +955,8 @@ impl Reader<'_> {
                         .is_none_or(|bf| a.valid_until.is_none_or(|au| bf < au));
                 if overlap {
                     let (first, second) = ((*la).min(*lb), (*la).max(*lb));
-                    problems.push(
+                    problems.add(
+                        ProblemKind::Overlap,
                         C.file,
                         second,
                         "valid_from",
@@ -763,5 +967,14 @@ impl Reader<'_> {
         }
         self.problems = problems;
         rows.into_iter().map(|(d, _)| d).collect()
+    }
+}
+
+/// "a" or "an" before a word, by its first letter (the event kinds and ids are lowercase
+/// words: "an establish", "a topup").
+fn article(word: &str) -> &'static str {
+    match word.as_bytes().first() {
+        Some(b'a' | b'e' | b'i' | b'o' | b'u') => "an",
+        _ => "a",
     }
 }

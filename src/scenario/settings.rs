@@ -1,7 +1,7 @@
 //! `scenario.toml`: the settings of SPEC §4, each checked and located by line.
 
 use crate::calendar::{Calendar, Instant, Zone};
-use crate::error::Problems;
+use crate::error::{ProblemKind, Problems};
 use crate::money::{MoneyRules, Rounding};
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::Deserialize;
@@ -9,6 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 const FILE: &str = "scenario.toml";
+
+/// The earliest local `start` (inclusive) and latest local `end` allowed: a month inside
+/// years 1 and 9999, so that every cycle touching the horizon (a week or month may start
+/// before `start` and end after `end`) and every deferral (to the next month start) falls
+/// inside years 1–9999, the years an RFC 3339 time can name (and Python's `datetime` can
+/// hold). The output formatter can then never print a time that is not RFC 3339.
+const FIRST_START: (i32, u32, u32) = (1, 2, 1);
+const LAST_END: (i32, u32, u32) = (9999, 12, 1);
 
 /// What to do with a trusteeship request while bills are unsettled (T5).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -262,16 +270,13 @@ fn line_of(text: &str, offset: usize) -> u64 {
 }
 
 /// Parses `scenario.toml`; `dir_name` is the default scenario name. Problems come out in
-/// line order (SPEC §7), whatever order the settings are checked in.
+/// line order (SPEC §7), whatever order the settings are checked in; the sort is stable, so
+/// problems of one line keep the order they were found in.
 pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Option<Settings> {
     let mut found = Problems::default();
     let settings = parse_settings(text, dir_name, &mut found);
-    let mut found = found.into_vec();
-    // Stable: problems of one line keep the order they were found in.
-    found.sort_by_key(|p| p.line);
-    for p in found {
-        problems.push(&p.file, p.line, &p.column, p.message);
-    }
+    found.sort_by_file(&[FILE]);
+    problems.extend(found);
     settings
 }
 
@@ -286,7 +291,14 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
                 "" => "expected a value (a string, number, date or table)".to_string(),
                 m => m.replace('\n', " "),
             };
-            problems.push(FILE, line, &key, message);
+            let kind = if message.starts_with("unknown field") {
+                ProblemKind::UnknownSetting
+            } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+                ProblemKind::BadValue
+            } else {
+                ProblemKind::Syntax
+            };
+            problems.add(kind, FILE, line, &key, message);
             return None;
         }
     };
@@ -335,6 +347,9 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
         },
     };
 
+    // Every amount of every table is checked against the scale: with a bad one, the tables
+    // are not read (their problems would be guesses).
+    let mut scale_ok = true;
     let scale = match &raw.money_scale {
         None => 2,
         Some(s) if (0..=8).contains(s.get_ref()) => *s.get_ref() as u32,
@@ -344,6 +359,7 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
                 "money_scale",
                 format!("expected an integer from 0 to 8, got {}", s.get_ref()),
             );
+            scale_ok = false;
             2
         }
     };
@@ -495,7 +511,13 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
     let calendar = Calendar::new(zone?, week_start);
     let mut bound = |value: &Option<Spanned<toml::Value>>, key: &str| -> Option<Instant> {
         let Some(v) = value else {
-            problems.push(FILE, 0, key, format!("required setting `{key}` is missing"));
+            problems.add(
+                ProblemKind::MissingSetting,
+                FILE,
+                0,
+                key,
+                format!("required setting `{key}` is missing"),
+            );
             return None;
         };
         match time_value(&calendar, v.get_ref()) {
@@ -517,6 +539,16 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
         problems.push(FILE, line, "end", "expected `end` to be after `start`");
         return None;
     }
+    if !within_limits(
+        &calendar,
+        [&raw.start, &raw.end],
+        text,
+        [start, end],
+        problems,
+    ) || !scale_ok
+    {
+        return None;
+    }
 
     Some(Settings {
         name,
@@ -532,6 +564,49 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
         service_categories,
         policy,
     })
+}
+
+/// Checks the horizon against [`FIRST_START`] and [`LAST_END`] (local wall-clock times).
+fn within_limits(
+    calendar: &Calendar,
+    [raw_start, raw_end]: [&Option<Spanned<toml::Value>>; 2],
+    text: &str,
+    [start, end]: [Instant; 2],
+    problems: &mut Problems,
+) -> bool {
+    let mut ok = true;
+    let mut check = |key: &str, value: &Option<Spanned<toml::Value>>, fits: bool, limit| {
+        if !fits {
+            let line = value.as_ref().map_or(0, |v| line_of(text, v.span().start));
+            problems.add(
+                ProblemKind::Limit,
+                FILE,
+                line,
+                key,
+                format!(
+                    "expected `{key}` {limit} (every cycle of the horizon must lie within years 1 to 9999, which RFC 3339 output times can name)"
+                ),
+            );
+            ok = false;
+        }
+    };
+    let local = |(y, m, d): (i32, u32, u32)| {
+        NaiveDate::from_ymd_opt(y, m, d).map(|d| d.and_time(NaiveTime::MIN))
+    };
+    let (first, last) = (local(FIRST_START), local(LAST_END));
+    check(
+        "start",
+        raw_start,
+        first.is_none_or(|f| calendar.zone.local(start) >= f),
+        "no earlier than 0001-02-01T00:00:00",
+    );
+    check(
+        "end",
+        raw_end,
+        last.is_none_or(|l| calendar.zone.local(end) <= l),
+        "no later than 9999-12-01T00:00:00",
+    );
+    ok
 }
 
 /// The key written at the start of a line, to name the setting a TOML error is about.

@@ -1,7 +1,12 @@
-//! Reading one CSV table of a scenario (SPEC §4): header checks, field counts, UTF-8, and
-//! per-row access by column name, with every problem located as `file:line: column`.
+//! Reading one CSV table of a scenario (SPEC §4): header checks, field counts, quoting,
+//! UTF-8, and per-row access by column name, with every problem located as
+//! `file:line: column`.
+//!
+//! Lines are counted the way an editor shows them: `\n`, `\r\n` and a bare `\r` each end a
+//! line, blank lines (also before the header) count, and so do line breaks inside quoted
+//! fields.
 
-use crate::error::Problems;
+use crate::error::{ProblemKind, Problems};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -19,6 +24,10 @@ pub(super) struct Row<'r> {
     record: &'r csv::StringRecord,
     map: &'r [Option<usize>],
     names: &'static [&'static str],
+    /// The row's shape is broken (field count, quoting) and a problem says so already;
+    /// only [`read_all`] hands such rows out, so a table can still count their ids as
+    /// defined.
+    rejected: bool,
 }
 
 impl<'r> Row<'r> {
@@ -30,14 +39,30 @@ impl<'r> Row<'r> {
             .map_or("", str::trim)
     }
 
-    /// Records a problem at this row and column.
+    /// True for a row whose shape was rejected (see [`read_all`]): read its id, nothing else.
+    pub fn is_rejected(&self) -> bool {
+        self.rejected
+    }
+
+    /// Records a bad value at this row and column.
     pub fn problem(&self, problems: &mut Problems, col: usize, message: impl Into<String>) {
-        problems.push(self.file, self.line, self.names[col], message);
+        self.problem_of(problems, ProblemKind::BadValue, col, message);
+    }
+
+    /// Records a problem of `kind` at this row and column.
+    pub fn problem_of(
+        &self,
+        problems: &mut Problems,
+        kind: ProblemKind,
+        col: usize,
+        message: impl Into<String>,
+    ) {
+        problems.add(kind, self.file, self.line, self.names[col], message);
     }
 }
 
-/// Reads `dir/file`, calling `each` for every data row in file order. An absent file is
-/// empty (reported as missing if `must_exist`). Stops early once `problems` is full.
+/// Reads `dir/file`, calling `each` for every well-formed data row in file order. An absent
+/// file is empty (reported as missing if `must_exist`). Stops early once `problems` is full.
 pub(super) fn read(
     dir: &Path,
     columns: &Columns,
@@ -45,19 +70,43 @@ pub(super) fn read(
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
 ) {
-    let Some(text) = open(dir, columns, must_exist, problems) else {
-        return;
+    read_all(dir, columns, must_exist, problems, |row, p| {
+        if !row.is_rejected() {
+            each(row, p);
+        }
+    });
+}
+
+/// [`read`] that also hands out rejected rows (already reported: [`Row::is_rejected`]), so
+/// that a table of ids can count a broken row's id as defined (SPEC §7: one bad row is one
+/// problem). Returns whether the table's ids are known whole: false when the file is
+/// missing, unreadable or has an unusable header, or a row's quoting is broken (the field
+/// and the rows it swallowed cannot be read reliably), so that references into the table
+/// cannot be checked.
+pub(super) fn read_all(
+    dir: &Path,
+    columns: &Columns,
+    must_exist: bool,
+    problems: &mut Problems,
+    mut each: impl FnMut(&Row<'_>, &mut Problems),
+) -> bool {
+    let text = match open(dir, columns, must_exist, problems) {
+        File::Bytes(text) => text,
+        // An absent optional table is empty, and complete.
+        File::Absent => return true,
+        File::Unusable => return false,
     };
-    if let Some(header) = header(&text, columns, problems) {
-        records(
-            &text[header.end..],
-            2,
-            &header,
-            columns,
-            problems,
-            &mut each,
-        );
-    }
+    let Some(header) = header(&text, columns, problems) else {
+        return false;
+    };
+    records(
+        &text[header.end..],
+        header.data_line,
+        &header,
+        columns,
+        problems,
+        &mut each,
+    )
 }
 
 /// [`read`] for a large table: each row becomes an optional `T`, and the rows are parsed in
@@ -71,7 +120,7 @@ pub(super) fn read_rows<T: Send>(
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
 ) -> Vec<Vec<T>> {
-    let Some(text) = open(dir, columns, must_exist, problems) else {
+    let File::Bytes(text) = open(dir, columns, must_exist, problems) else {
         return Vec::new();
     };
     let Some(header) = header(&text, columns, problems) else {
@@ -87,8 +136,9 @@ pub(super) fn read_rows<T: Send>(
             .max(1)
     };
     let mut parts: Vec<(&[u8], u64)> = Vec::with_capacity(chunks);
-    let (mut from, mut line) = (0, 2u64);
+    let (mut from, mut line) = (0, header.data_line);
     for k in 1..=chunks {
+        // A chunk ends just after a `\n`, so it never splits a `\r\n`.
         let to = if k == chunks {
             rest.len()
         } else {
@@ -103,13 +153,16 @@ pub(super) fn read_rows<T: Send>(
         .into_par_iter()
         .map(|(chunk, first_line)| {
             let (mut rows, mut found) = (Vec::new(), Problems::default());
-            records(
+            let _ = records(
                 chunk,
                 first_line,
                 &header,
                 columns,
                 &mut found,
                 &mut |row, p| {
+                    if row.is_rejected() {
+                        return;
+                    }
                     if let Some(t) = each(row, p) {
                         rows.push(t);
                     }
@@ -127,54 +180,103 @@ pub(super) fn read_rows<T: Send>(
     chunks
 }
 
-/// The file's bytes: read, BOM stripped, checked to be UTF-8. None when absent or unusable
-/// (with a problem, except for an absent optional file).
-fn open(
-    dir: &Path,
-    columns: &Columns,
-    must_exist: bool,
-    problems: &mut Problems,
-) -> Option<Vec<u8>> {
-    let path = dir.join(columns.file);
-    let mut bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+/// What reading one scenario file gave.
+pub(super) enum File {
+    Bytes(Vec<u8>),
+    /// Absent and optional: no problem, and the table is empty.
+    Absent,
+    /// A problem was recorded: missing though required, a dangling symlink, not a regular
+    /// file (a directory, a FIFO that would block), a read error, or not UTF-8.
+    Unusable,
+}
+
+/// Reads `dir/name` (see [`File`]).
+pub(super) fn read_file(dir: &Path, name: &str, must_exist: bool, problems: &mut Problems) -> File {
+    let path = dir.join(name);
+    let mut unreadable = |message: String| {
+        problems.add(ProblemKind::UnreadableFile, name, 0, "-", message);
+        File::Unusable
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return unreadable("not a regular file".to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if must_exist {
-                problems.push(columns.file, 0, "-", "file is missing");
+            // Not found through a link that exists: the link dangles. That is a mistake to
+            // report, not an absent optional file.
+            if let Ok(target) = std::fs::read_link(&path) {
+                return unreadable(format!(
+                    "a symlink to {}, which does not exist",
+                    target.display()
+                ));
             }
-            return None;
+            if !must_exist {
+                return File::Absent;
+            }
+            problems.add(ProblemKind::MissingFile, name, 0, "-", "file is missing");
+            return File::Unusable;
         }
-        Err(e) => {
-            problems.push(columns.file, 0, "-", format!("cannot read: {e}"));
-            return None;
-        }
+        Err(e) => return unreadable(format!("cannot read: {e}")),
+    }
+    match std::fs::read(&path) {
+        Ok(b) => File::Bytes(b),
+        Err(e) => unreadable(format!("cannot read: {e}")),
+    }
+}
+
+/// The file's bytes: read, BOM stripped, checked to be UTF-8.
+fn open(dir: &Path, columns: &Columns, must_exist: bool, problems: &mut Problems) -> File {
+    let mut bytes = match read_file(dir, columns.file, must_exist, problems) {
+        File::Bytes(b) => b,
+        other => return other,
     };
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
     if let Err(e) = std::str::from_utf8(&bytes) {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64
-            + 1;
-        problems.push(columns.file, line, "-", "invalid UTF-8");
-        return None;
+        let line = count_lines(&bytes[..e.valid_up_to()]) + 1;
+        problems.add(
+            ProblemKind::Encoding,
+            columns.file,
+            line,
+            "-",
+            "invalid UTF-8",
+        );
+        return File::Unusable;
     }
-    Some(bytes)
+    File::Bytes(bytes)
 }
 
-/// Line breaks in `bytes` (SIMD-searched: the splitting passes run over whole files).
-fn count_lines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
+/// Line breaks in `bytes`: each `\n`, and each `\r` not followed by `\n` (`\r\n` is one
+/// break). SIMD-searched: the splitting passes run over whole files. A slice must not end
+/// between the two bytes of a `\r\n`.
+pub(super) fn count_lines(bytes: &[u8]) -> u64 {
+    let lf = memchr::memchr_iter(b'\n', bytes).count();
+    let lone_cr = memchr::memchr_iter(b'\r', bytes)
+        .filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u64
+}
+
+/// The first byte at or after `byte` that is not a line break: where a record whose
+/// reported start lies on the empty lines before it really begins.
+fn skip_breaks(text: &[u8], mut byte: usize) -> usize {
+    byte = byte.min(text.len());
+    while byte < text.len() && matches!(text[byte], b'\n' | b'\r') {
+        byte += 1;
+    }
+    byte
 }
 
 /// A checked header: where each known column is, the field count, and where it ends.
 struct Header {
     map: Vec<Option<usize>>,
+    /// The column name of each header field, by field position.
+    fields: Vec<&'static str>,
     width: usize,
     /// Byte offset of the first data line.
     end: usize,
+    /// The line number of the byte at `end`.
+    data_line: u64,
 }
 
 fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Header> {
@@ -183,40 +285,119 @@ fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Hea
         .flexible(true)
         .from_reader(text);
     let mut record = csv::StringRecord::new();
-    match reader.read_record(&mut record) {
-        Ok(true) => {}
-        Ok(false) => {
-            problems.push(
-                columns.file,
-                1,
-                "-",
-                format!("expected a header row: {}", columns.names.join(",")),
-            );
-            return None;
+    let bad = |problems: &mut Problems, kind, line, message: String| {
+        problems.add(kind, columns.file, line, "-", message);
+    };
+    // Blank lines (also lines of only blanks) before the header are skipped like any other.
+    let start = loop {
+        let at = reader.position().byte() as usize;
+        match reader.read_record(&mut record) {
+            Ok(true) if record.len() == 1 && record[0].trim().is_empty() => continue,
+            Ok(true) => {
+                break skip_breaks(text, record.position().map_or(at, |p| p.byte() as usize))
+            }
+            Ok(false) => {
+                bad(
+                    problems,
+                    ProblemKind::BadHeader,
+                    1,
+                    format!("expected a header row: {}", columns.names.join(",")),
+                );
+                return None;
+            }
+            Err(e) => {
+                bad(
+                    problems,
+                    ProblemKind::Syntax,
+                    1,
+                    format!("unreadable header: {e}"),
+                );
+                return None;
+            }
         }
-        Err(e) => {
-            problems.push(columns.file, 1, "-", format!("unreadable header: {e}"));
-            return None;
-        }
-    }
-    record.trim();
-    let map = map_header(&record, columns, problems)?;
+    };
+    let line = 1 + count_lines(&text[..start]);
     // After a `\r\n` header the reader stands on the `\n`: step past it, so the data
-    // starts on line 2.
-    let mut end = reader.position().byte() as usize;
+    // starts on the next line.
+    let mut end = (reader.position().byte() as usize).min(text.len());
     if end > 0 && text.get(end - 1) == Some(&b'\r') && text.get(end) == Some(&b'\n') {
         end += 1;
     }
+    if let Some((at, _, message)) = quote_error(&text[start..end]) {
+        let at_line = line + count_lines(&text[start..start + at]);
+        bad(problems, ProblemKind::Syntax, at_line, message.to_string());
+        return None;
+    }
+    record.trim();
+    let map = map_header(&record, columns, line, problems)?;
+    let mut fields = vec!["-"; record.len()];
+    for (col, field) in map.iter().enumerate() {
+        if let Some(i) = *field {
+            fields[i] = columns.names[col];
+        }
+    }
     Some(Header {
         map,
+        fields,
         width: record.len(),
         end,
+        data_line: 1 + count_lines(&text[..end]),
     })
+}
+
+/// The first quoting mistake in the raw bytes of one record, as (byte offset, field
+/// index, message): text after a closing quote (`"L"x`), a quote inside an unquoted field
+/// (`L"x`, ` "L"`), or a quoted field never closed. The csv crate reads all three leniently
+/// (`"L"x` as `Lx`); SPEC §4 allows quoting, not guessing, so each is a located error. A
+/// closing quote may be followed by blanks, which trimming removes.
+fn quote_error(raw: &[u8]) -> Option<(usize, usize, &'static str)> {
+    #[derive(Clone, Copy)]
+    enum S {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        Closed,
+        ClosedBlank,
+    }
+    let (mut state, mut field, mut opened) = (S::FieldStart, 0usize, 0usize);
+    for (i, &b) in raw.iter().enumerate() {
+        state = match (state, b) {
+            (S::FieldStart, b'"') => {
+                opened = i;
+                S::Quoted
+            }
+            (S::Quoted, b'"') => S::Closed,
+            (S::Quoted, _) => S::Quoted,
+            (S::Closed, b'"') => S::Quoted, // a doubled quote inside the field
+            (_, b',') => {
+                field += 1;
+                S::FieldStart
+            }
+            (_, b'\n' | b'\r') => S::FieldStart,
+            (S::Closed | S::ClosedBlank, b' ' | b'\t') => S::ClosedBlank,
+            (S::Closed | S::ClosedBlank, _) => {
+                return Some((
+                    i,
+                    field,
+                    "text after the closing quote of a quoted field (quote a field whole, like \"a,b\", or not at all)",
+                ))
+            }
+            (S::Unquoted, b'"') => {
+                return Some((
+                    i,
+                    field,
+                    "a quote inside an unquoted field (quote the whole field and double the quotes in it, like \"say \"\"hi\"\"\")",
+                ))
+            }
+            (S::Unquoted | S::FieldStart, _) => S::Unquoted,
+        };
+    }
+    matches!(state, S::Quoted).then_some((opened, field, "a quoted field that is never closed"))
 }
 
 /// Parses the data records of `text`, whose first line is line `first_line` of the file.
 /// Fields are trimmed on access (`Row::get`): the same result as the csv crate's
-/// `Trim::All` without rebuilding every record.
+/// `Trim::All` without rebuilding every record. False when a record's quoting is broken.
 fn records(
     text: &[u8],
     first_line: u64,
@@ -224,27 +405,27 @@ fn records(
     columns: &Columns,
     problems: &mut Problems,
     each: &mut dyn FnMut(&Row<'_>, &mut Problems),
-) {
+) -> bool {
+    let mut quoting_ok = true;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text);
     let mut record = csv::StringRecord::new();
     let width = header.width;
+    // Quoting is checked only where a quote exists: the large tables have none.
+    let quoted = memchr::memchr(b'"', text).is_some();
     // The csv crate neither counts the empty lines it skips nor excludes them from a
     // record's start, so lines are counted here: the line breaks before the record's first
     // byte (past any empty lines at its reported start).
     let (mut counted_to, mut line) = (0usize, first_line);
-    let mut line_at = |byte: u64| {
-        let mut byte = (byte as usize).min(text.len());
-        while byte < text.len() && matches!(text[byte], b'\n' | b'\r') {
-            byte += 1;
-        }
+    let mut line_at = |byte: usize| {
+        let byte = skip_breaks(text, byte);
         if byte >= counted_to {
             line += count_lines(&text[counted_to..byte]);
             counted_to = byte;
         }
-        line
+        (line, byte)
     };
     loop {
         if problems.is_full() {
@@ -254,18 +435,38 @@ fn records(
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| line_at(p.byte()));
-                problems.push(columns.file, line, "-", format!("unreadable row: {e}"));
+                let line = e.position().map_or(0, |p| line_at(p.byte() as usize).0);
+                problems.add(
+                    ProblemKind::Syntax,
+                    columns.file,
+                    line,
+                    "-",
+                    format!("unreadable row: {e}"),
+                );
                 continue;
             }
         }
-        let line = record.position().map_or(0, |p| line_at(p.byte()));
+        let (line, start) = record
+            .position()
+            .map_or((0, 0), |p| line_at(p.byte() as usize));
         // A line of only blanks reads as one blank field: skip it like an empty line.
         if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
         }
-        if record.len() != width {
-            problems.push(
+        let mut rejected = false;
+        if quoted {
+            let end = (reader.position().byte() as usize).clamp(start, text.len());
+            if let Some((at, field, message)) = quote_error(&text[start..end]) {
+                let at_line = line + count_lines(&text[start..start + at]);
+                let column = header.fields.get(field).copied().unwrap_or("-");
+                problems.add(ProblemKind::Syntax, columns.file, at_line, column, message);
+                rejected = true;
+                quoting_ok = false;
+            }
+        }
+        if !rejected && record.len() != width {
+            problems.add(
+                ProblemKind::Syntax,
                 columns.file,
                 line,
                 "-",
@@ -274,7 +475,7 @@ fn records(
                     record.len()
                 ),
             );
-            continue;
+            rejected = true;
         }
         let row = Row {
             file: columns.file,
@@ -282,9 +483,11 @@ fn records(
             record: &record,
             map: &header.map,
             names: columns.names,
+            rejected,
         };
         each(&row, problems);
     }
+    quoting_ok
 }
 
 /// Maps each known column to its field position; reports unknown, duplicate and missing
@@ -292,6 +495,7 @@ fn records(
 fn map_header(
     header: &csv::StringRecord,
     columns: &Columns,
+    line: u64,
     problems: &mut Problems,
 ) -> Option<Vec<Option<usize>>> {
     let mut map = vec![None; columns.names.len()];
@@ -299,14 +503,21 @@ fn map_header(
     for (i, field) in header.iter().enumerate() {
         match columns.names.iter().position(|n| *n == field) {
             Some(c) if map[c].is_some() => {
-                problems.push(columns.file, 1, field, "duplicate column");
+                problems.add(
+                    ProblemKind::BadHeader,
+                    columns.file,
+                    line,
+                    field,
+                    "duplicate column",
+                );
                 ok = false;
             }
             Some(c) => map[c] = Some(i),
             None => {
-                problems.push(
+                problems.add(
+                    ProblemKind::BadHeader,
                     columns.file,
-                    1,
+                    line,
                     field,
                     format!(
                         "unknown column; expected one of {}",
@@ -320,9 +531,49 @@ fn map_header(
     for req in columns.required {
         let c = columns.names.iter().position(|n| n == req);
         if c.is_some_and(|c| map[c].is_none()) {
-            problems.push(columns.file, 1, req, "required column is missing");
+            problems.add(
+                ProblemKind::BadHeader,
+                columns.file,
+                line,
+                req,
+                "required column is missing",
+            );
             ok = false;
         }
     }
     ok.then_some(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_breaks_are_lf_crlf_and_bare_cr() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a\nb\r\nc\rd"), 3);
+        assert_eq!(count_lines(b"\r\n\r\n"), 2);
+        assert_eq!(count_lines(b"\r\r\n\n"), 3);
+        assert_eq!(count_lines(b"a\r"), 1);
+    }
+
+    #[test]
+    fn quoting_mistakes_are_found_with_their_field() {
+        let err = |raw: &str| quote_error(raw.as_bytes()).map(|(at, field, _)| (at, field));
+        for ok in [
+            "a,b,c\n",
+            "\"a\",\"b,c\",\"\"\r\n",
+            "\"say \"\"hi\"\"\",x\n",
+            "\"a\"  ,b\n",
+            "\"line\nbreak\",x\r",
+            "",
+        ] {
+            assert_eq!(err(ok), None, "{ok:?}");
+        }
+        assert_eq!(err("\"L\"x,e1\n"), Some((3, 0)));
+        assert_eq!(err("L,e\"1\n"), Some((3, 1)));
+        assert_eq!(err("L, \"e1\"\n"), Some((3, 1)));
+        assert_eq!(err("L,\"a\" \"b\"\n"), Some((6, 1)));
+        assert_eq!(err("L,x,\"never closed\n"), Some((4, 2)));
+    }
 }
