@@ -23,18 +23,21 @@ pub enum CheckOutcome {
 }
 
 /// Runs the scenario in `dir` and compares (or, with `bless`, rewrites) its goldens.
+///
+/// Blessing replaces only the report files of `expected/` (a symbolic link to it is
+/// followed) and keeps everything else there, in one atomic swap (`crate::output`). The
+/// comparison writes into a scratch directory that is removed afterwards, on a signal too.
 pub fn check(dir: &Path, bless: bool) -> Result<CheckOutcome, Error> {
     let scenario = crate::scenario::load(dir)?;
-    let results = crate::simulate(&scenario)?;
     let expected = dir.join("expected");
     if bless {
-        report::write_atomically(&scenario, &results, &expected)?;
+        let target = crate::output::Target::golden(&expected, dir)?;
+        let results = crate::simulate(&scenario)?;
+        report::publish(&scenario, &results, target)?;
         return Ok(CheckOutcome::Blessed);
     }
-    let actual = tempfile::Builder::new()
-        .prefix("trustsim-check-")
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let results = crate::simulate(&scenario)?;
+    let actual = crate::output::Scratch::new("check")?;
     report::write_reports(&scenario, &results, actual.path())?;
     compare(&expected, actual.path())
 }

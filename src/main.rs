@@ -1,6 +1,6 @@
 //! The `trustsim` command line: a thin layer over the library that parses flags, shows
-//! progress, prints errors and picks the exit status (0 ok, 1 check mismatch or I/O
-//! failure, 2 invalid scenario or usage).
+//! progress, prints errors and picks the exit status (SPEC §7: 0 ok, 1 check mismatch,
+//! 2 invalid scenario or usage, 3 output refused or not written).
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -222,20 +222,25 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    // An interrupted write removes its temporary directory before exiting (130, 143).
+    if let Err(e) = trustsim::output::cleanup_on_signals() {
+        eprintln!("trustsim: cannot watch for signals: {e}");
+    }
     match dispatch(cli.command, Progress::new(cli.quiet)) {
         Ok(code) => code,
         Err(e) => report(&e),
     }
 }
 
-/// Prints an error; invalid input exits with 2 (SPEC §7), anything else with 1.
+/// Prints an error; invalid input exits with 2, output that could not be written with 3
+/// (SPEC §7), anything else with 1.
 fn report(e: &anyhow::Error) -> ExitCode {
-    // A bad parameter or an output directory generate must not touch is a usage error.
-    if let Some(g @ (GenerateError::Params(_) | GenerateError::NotScenarioDir(_))) =
-        e.downcast_ref::<GenerateError>()
-    {
-        eprintln!("trustsim generate: {g}");
-        return ExitCode::from(2);
+    if let Some(g) = e.downcast_ref::<GenerateError>() {
+        eprintln!("trustsim generate: {e:#}");
+        return ExitCode::from(match g {
+            GenerateError::Params(_) => 2,
+            GenerateError::Output(_) | GenerateError::Io { .. } => 3,
+        });
     }
     match e.downcast_ref::<Error>() {
         Some(Error::Scenario(problems)) => {
@@ -247,7 +252,16 @@ fn report(e: &anyhow::Error) -> ExitCode {
             }
             ExitCode::from(2)
         }
-        _ => {
+        // Reading failed: a scenario path that does not exist or cannot be read.
+        Some(Error::Io { .. }) => {
+            eprintln!("trustsim: {e:#}");
+            ExitCode::from(2)
+        }
+        Some(Error::Output(_)) => {
+            eprintln!("trustsim: {e:#}");
+            ExitCode::from(3)
+        }
+        None => {
             eprintln!("trustsim: {e:#}");
             ExitCode::from(1)
         }
