@@ -70,7 +70,7 @@ enum Command {
 /// Defaults come from `GenerateParams::default()`, so the help text cannot drift from them.
 #[derive(Args)]
 struct GenerateArgs {
-    /// Directory to write (created if missing; an existing scenario is overwritten).
+    /// Directory to write (created if missing; a scenario generated before is replaced).
     #[arg(long)]
     out: PathBuf,
     /// Seed: the same seed and flags give byte-identical files on any machine.

@@ -1,10 +1,12 @@
 //! One integration-test binary: golden scenarios, CLI behaviour and errors, invariants.
 
 mod cli;
+mod crash;
 mod generate;
 mod golden;
 mod hostile;
 mod invariants;
 mod metamorphic;
+mod output_safety;
 mod properties;
 mod util;

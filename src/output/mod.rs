@@ -135,13 +135,7 @@ impl Target {
         let (parent, stem) = self.parent_and_stem()?;
         std::fs::create_dir_all(&parent).map_err(|e| OutputError::io(&parent, e))?;
         sweep::sweep(&parent, &stem, Some(&self.real));
-        let dir = tempfile::Builder::new()
-            .prefix(&sweep::temp_prefix(&stem))
-            .rand_bytes(8)
-            .tempdir_in(&parent)
-            .map_err(|e| OutputError::io(&parent, e))?
-            .keep();
-        let ticket = registry::register(&dir, Some(&self.real));
+        let (dir, ticket) = registry::register(|| make_temp(&parent, &stem), Some(&self.real))?;
         let staged = Staged {
             target: self,
             dir,
@@ -346,14 +340,11 @@ impl Scratch {
         let parent = std::env::temp_dir();
         let stem = format!("trustsim-{purpose}.");
         sweep::sweep(&parent, &stem, None);
-        let dir = tempfile::Builder::new()
-            .prefix(&sweep::temp_prefix(&stem))
-            .rand_bytes(8)
-            .tempdir_in(&parent)
-            .map_err(|e| OutputError::io(&parent, e))?
-            .keep();
-        let ticket = Some(registry::register(&dir, None));
-        Ok(Scratch { dir, ticket })
+        let (dir, ticket) = registry::register(|| make_temp(&parent, &stem), None)?;
+        Ok(Scratch {
+            dir,
+            ticket: Some(ticket),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -404,6 +395,16 @@ pub fn create(dir: &Path, name: &str) -> Result<File, OutputError> {
         .create_new(true)
         .open(&path)
         .map_err(|e| OutputError::io(&path, e))
+}
+
+/// A new private temporary directory in `parent`, named after `stem` (see `sweep.rs`).
+fn make_temp(parent: &Path, stem: &str) -> Result<PathBuf, OutputError> {
+    tempfile::Builder::new()
+        .prefix(&sweep::temp_prefix(stem))
+        .rand_bytes(8)
+        .tempdir_in(parent)
+        .map(tempfile::TempDir::keep)
+        .map_err(|e| OutputError::io(parent, e))
 }
 
 /// Writes a new bookkeeping file.

@@ -39,14 +39,21 @@ fn lock() -> MutexGuard<'static, Vec<Entry>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub fn register(temp: &Path, live: Option<&Path>) -> Ticket {
+/// Makes a temporary directory with `make` and registers it, under the lock: a signal
+/// arriving meanwhile waits, then finds it registered.
+pub fn register<E>(
+    make: impl FnOnce() -> Result<PathBuf, E>,
+    live: Option<&Path>,
+) -> Result<(PathBuf, Ticket), E> {
+    let mut entries = lock();
+    let temp = make()?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    lock().push(Entry {
+    entries.push(Entry {
         id,
-        temp: temp.to_path_buf(),
+        temp: temp.clone(),
         live: live.map(Path::to_path_buf),
     });
-    Ticket(id)
+    Ok((temp, Ticket(id)))
 }
 
 /// Forgets a temporary that no longer needs cleaning (it was published or removed).

@@ -175,12 +175,55 @@ mod tests {
         assert!(stem_for(&"é".repeat(80)).len() <= MAX_STEM_BYTES + 2);
     }
 
-    #[test]
-    fn only_dead_processes_are_dead() {
-        assert!(alive(std::process::id()));
+    /// The pid of a process that has exited and been reaped.
+    fn dead_pid() -> u32 {
         let mut child = std::process::Command::new("true").spawn().expect("spawn");
         let pid = child.id();
         child.wait().expect("reaped");
-        assert!(!alive(pid), "a reaped child is gone");
+        pid
+    }
+
+    #[test]
+    fn a_dead_fallback_swap_is_rolled_back_or_removed_and_a_live_one_kept() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out");
+        let stem = stem_for("out");
+        let make = |which: &str, pid: u32| {
+            let d = tmp
+                .path()
+                .join(format!("{stem}{which}-{}-{pid}-n0nce", host()));
+            std::fs::create_dir(&d).expect("mkdir");
+            std::fs::write(d.join("bills.csv"), which).expect("write");
+            d
+        };
+        // Killed between the two renames: no target, the old reports aside.
+        let aside = make("old", dead_pid());
+        sweep(tmp.path(), &stem, Some(&out));
+        assert!(!aside.exists());
+        assert_eq!(std::fs::read(out.join("bills.csv")).expect("back"), b"old");
+        // With a target in place, a dead staging directory is removed; a live one stays.
+        let dead = make("tmp", dead_pid());
+        let live = make("tmp", std::process::id());
+        let other_host = tmp
+            .path()
+            .join(format!("{stem}tmp-elsewhere-{}-n", dead_pid()));
+        std::fs::create_dir(&other_host).expect("mkdir");
+        let (_, ticket) = registry::register(|| Ok::<_, ()>(live.clone()), None).expect("reg");
+        sweep(tmp.path(), &stem, Some(&out));
+        assert!(!dead.exists(), "dead: swept");
+        assert!(live.exists(), "registered in this process: kept");
+        assert!(other_host.exists(), "another host's: kept");
+        registry::release(ticket);
+        sweep(tmp.path(), &stem, Some(&out));
+        assert!(
+            !live.exists(),
+            "this pid but not registered: a previous process's"
+        );
+    }
+
+    #[test]
+    fn only_dead_processes_are_dead() {
+        assert!(alive(std::process::id()));
+        assert!(!alive(dead_pid()), "a reaped child is gone");
     }
 }
