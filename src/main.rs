@@ -261,7 +261,7 @@ fn report(e: &anyhow::Error) -> ExitCode {
             eprintln!("trustsim: {e:#}");
             ExitCode::from(3)
         }
-        None => {
+        _ => {
             eprintln!("trustsim: {e:#}");
             ExitCode::from(1)
         }
