@@ -192,7 +192,8 @@ impl Problems {
     }
 }
 
-/// Everything the library can fail with. Only the binary turns these into exit codes.
+/// Everything the library can fail with. Only the binary turns these into exit codes:
+/// `Scenario` and `Io` (reading) 2, `Output` 3.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The scenario is invalid; every problem found, in file order.
@@ -206,14 +207,24 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The output could not be written: a refused target (nothing was touched) or a failed
+    /// write (the previous output is intact). The CLI exits 3 (SPEC §7).
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
 }
 
 impl Error {
+    /// A file or directory could not be read.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
             source,
         }
+    }
+
+    /// An output file could not be written.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Output(crate::output::OutputError::io(path, source))
     }
 }
 

@@ -269,14 +269,12 @@ pub enum GenerateError {
     /// A parameter is out of range; the message names it and what is accepted.
     #[error("{0}")]
     Params(String),
-    /// The output directory holds something that is not a scenario; generate never
-    /// overwrites files it did not write.
-    #[error(
-        "{0}: not empty and not a scenario directory (no scenario.toml); refusing to write into it"
-    )]
-    NotScenarioDir(PathBuf),
-    /// A file could not be written.
-    #[error("{path}: {source}")]
+    /// The output directory was refused (it holds files `generate` did not write) or could
+    /// not be written; the previous contents are as they were.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// A file could not be written; the cause is the `source` (named once in a chain).
+    #[error("{}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -623,13 +621,22 @@ fn cents(v: u64) -> String {
     format!("{}.{:02}", v / 100, v % 100)
 }
 
-/// Opens `dir/name` for buffered writing.
+/// The files a generated scenario consists of; the output module replaces these (and keeps
+/// anything else an analyst added) when a generated scenario is generated again.
+pub const FILES: [&str; 7] = [
+    "scenario.toml",
+    "accounts.csv",
+    "resources.csv",
+    "coupons.csv",
+    "discounts.csv",
+    "events.csv",
+    "usage.csv",
+];
+
+/// Opens `dir/name` (a new file in the staging directory) for buffered writing.
 fn create(dir: &Path, name: &str) -> Result<(PathBuf, BufWriter<File>), GenerateError> {
     let path = dir.join(name);
-    let file = File::create(&path).map_err(|source| GenerateError::Io {
-        path: path.clone(),
-        source,
-    })?;
+    let file = crate::output::create(dir, name)?;
     Ok((path, BufWriter::with_capacity(1 << 20, file)))
 }
 
@@ -645,25 +652,10 @@ fn write_file(
         .map_err(|source| GenerateError::Io { path, source })
 }
 
-/// Refuses to write into a directory that holds something other than a scenario.
-fn prepare_dir(out: &Path) -> Result<(), GenerateError> {
-    let io = |source| GenerateError::Io {
-        path: out.to_path_buf(),
-        source,
-    };
-    if out.exists() {
-        let mut entries = std::fs::read_dir(out).map_err(io)?;
-        if entries.next().is_some() && !out.join("scenario.toml").is_file() {
-            return Err(GenerateError::NotScenarioDir(out.to_path_buf()));
-        }
-        Ok(())
-    } else {
-        std::fs::create_dir_all(out).map_err(io)
-    }
-}
-
-/// Writes a scenario generated from `params` into `out` (created if missing; an existing
-/// scenario's files are overwritten, every other directory is refused).
+/// Writes a scenario generated from `params` into `out`: created if missing; an empty
+/// directory or a scenario generated before is replaced (files an analyst added to it are
+/// kept); anything else is refused. The files are written into a staging directory beside
+/// `out` and swapped in whole (`crate::output`), so `out` never holds a partial scenario.
 pub fn generate(params: &GenerateParams, out: &Path) -> Result<GenerateSummary, GenerateError> {
     generate_with_progress(params, out, &mut |_| {})
 }
@@ -676,7 +668,8 @@ pub fn generate_with_progress(
     on_hour: &mut dyn FnMut(u64),
 ) -> Result<GenerateSummary, GenerateError> {
     params.validate()?;
-    prepare_dir(out)?;
+    let staged = crate::output::Target::scenario(out)?.stage()?;
+    let out = staged.dir();
     let clock = Clock {
         start: params.start.and_time(NaiveTime::MIN),
     };
@@ -708,6 +701,7 @@ pub fn generate_with_progress(
         out,
         on_hour,
     )?;
+    staged.publish()?;
     Ok(summary)
 }
 

@@ -4,7 +4,8 @@
 //!
 //! The data flows one way: [`scenario::load`] (files → typed, validated [`Scenario`]) →
 //! [`timeline`] (usage → bills; accounts → independent components) → [`engine::simulate`]
-//! (pure, parallel across components) → [`report`] (nine CSV files, written atomically).
+//! (pure, parallel across components) → [`report`] (nine CSV files) → [`output`] (the
+//! output contract: never replaces what trustsim did not write; one atomic swap).
 //!
 //! ```no_run
 //! let summary = trustsim::run(
@@ -22,6 +23,7 @@ pub mod error;
 pub mod generate;
 pub mod ids;
 pub mod money;
+pub mod output;
 pub mod report;
 pub mod rules;
 pub mod scenario;
@@ -39,7 +41,9 @@ use std::time::{Duration, Instant as Clock};
 /// Options of one run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// Where reports go; default `output/<scenario name>`.
+    /// Where reports go; default `output/<scenario name>`. Refused (exit 3) when it holds
+    /// anything trustsim did not write or is the scenario directory, an ancestor of it or
+    /// inside it (see [`output`]).
     pub out: Option<PathBuf>,
 }
 
@@ -151,6 +155,12 @@ fn run_phases(
     let clock = Clock::now();
     watcher.phase(Phase::Reading);
     let mut scenario = scenario::load(dir)?;
+    let out_dir = options
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(&scenario));
+    // Decided before simulating: a refused target costs nothing and touches nothing.
+    let target = output::Target::reports(&out_dir, Some(dir))?;
     let read = clock.elapsed();
 
     let components = timeline::components(&scenario);
@@ -159,11 +169,7 @@ fn run_phases(
     let simulate = clock.elapsed() - read;
 
     watcher.phase(Phase::Writing);
-    let out_dir = options
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(&scenario));
-    report::write_atomically(&scenario, &results, &out_dir)?;
+    report::publish(&scenario, &results, target)?;
     let write = clock.elapsed() - read - simulate;
 
     let mut summary = summarize(

@@ -70,7 +70,7 @@ enum Command {
 /// Defaults come from `GenerateParams::default()`, so the help text cannot drift from them.
 #[derive(Args)]
 struct GenerateArgs {
-    /// Directory to write (created if missing; an existing scenario is overwritten).
+    /// Directory to write (created if missing; a scenario generated before is replaced).
     #[arg(long)]
     out: PathBuf,
     /// Seed: the same seed and flags give byte-identical files on any machine.
@@ -262,20 +262,25 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    // An interrupted write removes its temporary directory before exiting (130, 143).
+    if let Err(e) = trustsim::output::cleanup_on_signals() {
+        eprintln!("trustsim: cannot watch for signals: {e}");
+    }
     match dispatch(cli.command, Progress::new(cli.quiet)) {
         Ok(code) => code,
         Err(e) => report(&e),
     }
 }
 
-/// Prints an error; invalid input exits with 2 (SPEC §7), anything else with 1.
+/// Prints an error; invalid input exits with 2, output that could not be written with 3
+/// (SPEC §7), anything else with 1.
 fn report(e: &anyhow::Error) -> ExitCode {
-    // A bad parameter or an output directory generate must not touch is a usage error.
-    if let Some(g @ (GenerateError::Params(_) | GenerateError::NotScenarioDir(_))) =
-        e.downcast_ref::<GenerateError>()
-    {
-        eprintln!("trustsim generate: {g}");
-        return ExitCode::from(2);
+    if let Some(g) = e.downcast_ref::<GenerateError>() {
+        eprintln!("trustsim generate: {e:#}");
+        return ExitCode::from(match g {
+            GenerateError::Params(_) => 2,
+            GenerateError::Output(_) | GenerateError::Io { .. } => 3,
+        });
     }
     match e.downcast_ref::<Error>() {
         Some(Error::Scenario(problems)) => print_problems(problems, ""),
@@ -289,7 +294,9 @@ fn report(e: &anyhow::Error) -> ExitCode {
 fn status(e: &Error) -> u8 {
     match e {
         Error::Scenario(_) => 2,
-        _ => 1,
+        // Reading failed: a scenario path that does not exist or cannot be read.
+        Error::Io { .. } => 2,
+        Error::Output(_) => 3,
     }
 }
 

@@ -62,10 +62,20 @@ pub(crate) fn assert_rejected(overrides: &[(&str, &str)], expected: &[&str]) -> 
     stderr
 }
 
+/// A working directory outside the scenario: reports may not go inside it (SPEC §6).
+fn workdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
 #[test]
 fn valid_scenario_runs_and_prints_a_summary() {
     let dir = scenario(&[]);
-    let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
+    let work = workdir();
+    let out = trustsim(&["run", utf8(dir.path()), "--out", "reports"], work.path());
     assert!(
         out.status.success(),
         "{}",
@@ -74,7 +84,7 @@ fn valid_scenario_runs_and_prints_a_summary() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("2 bills from 2 usage rows"), "{stdout}");
     for f in trustsim::report::REPORT_FILES {
-        assert!(dir.path().join("reports").join(f).is_file(), "{f}");
+        assert!(work.path().join("reports").join(f).is_file(), "{f}");
     }
 }
 
@@ -84,13 +94,14 @@ fn default_output_goes_to_output_slash_name() {
         "scenario.toml",
         "name = \"demo\"\nstart = 2026-03-01\nend = 2026-03-05\n",
     )]);
-    let out = trustsim(&["run", "."], dir.path());
+    let work = workdir();
+    let out = trustsim(&["run", utf8(dir.path())], work.path());
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(dir.path().join("output/demo/bills.csv").is_file());
+    assert!(work.path().join("output/demo/bills.csv").is_file());
 }
 
 #[test]
@@ -352,21 +363,23 @@ fn problems_are_capped_at_fifty() {
 #[test]
 fn a_failed_run_leaves_the_previous_output_intact() {
     let dir = scenario(&[]);
-    let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
+    let work = workdir();
+    let run = || trustsim(&["run", utf8(dir.path()), "--out", "reports"], work.path());
+    let out = run();
     assert!(out.status.success());
-    let before = std::fs::read(dir.path().join("reports/bills.csv")).expect("bills");
+    let before = std::fs::read(work.path().join("reports/bills.csv")).expect("bills");
     std::fs::write(
         dir.path().join("usage.csv"),
         "time,resource_id,amount\nbad,r1,1\n",
     )
     .expect("write");
-    let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
+    let out = run();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
-        std::fs::read(dir.path().join("reports/bills.csv")).expect("bills"),
+        std::fs::read(work.path().join("reports/bills.csv")).expect("bills"),
         before
     );
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+    let leftovers: Vec<_> = std::fs::read_dir(work.path())
         .expect("dir")
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
@@ -395,6 +408,7 @@ fn check_reports_row_level_differences_and_missing_goldens() {
         .replace(",L,B1", ",M,B1");
     std::fs::write(&bills, text).expect("write");
     std::fs::write(dir.path().join("expected/notes.txt"), "x").expect("write");
+    std::fs::write(dir.path().join("expected/old_report.csv"), "x").expect("write");
     let out = trustsim(&["check", path], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
@@ -404,7 +418,9 @@ fn check_reports_row_level_differences_and_missing_goldens() {
     );
     assert!(stdout.contains("line 2 (bill_id r1@"), "{stdout}");
     assert!(stdout.contains("pricing_account_id  - M"), "{stdout}");
-    assert!(stdout.contains("notes.txt: extra file"), "{stdout}");
+    // An analyst's note is theirs (bless keeps it); a stray CSV is not a report.
+    assert!(!stdout.contains("notes.txt"), "{stdout}");
+    assert!(stdout.contains("old_report.csv: extra file"), "{stdout}");
 }
 
 #[test]

@@ -482,7 +482,11 @@ fn an_unknown_csv_file_is_a_warning_not_an_error() {
         .all(|w| w.kind == ProblemKind::UnknownFile && w.kind.is_warning()));
     assert_eq!(trustsim::scenario::warnings(dir.path()), s.warnings);
     // The CLI: validate and run print them on stderr and succeed.
-    for args in [vec!["validate", "."], vec!["run", ".", "--out", "reports"]] {
+    // Reports go outside the scenario: trustsim refuses to write inside it (SPEC §6).
+    let out_root = tempfile::tempdir().expect("tempdir");
+    let out = out_root.path().join("reports");
+    let out = out.to_str().expect("UTF-8 temp path");
+    for args in [vec!["validate", "."], vec!["run", ".", "--out", out]] {
         let out = trustsim(&args, dir.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{args:?}: {stderr}");
@@ -552,11 +556,17 @@ fn output_times(dir: &Path) -> Vec<(String, String, i64)> {
     times
 }
 
-fn run_into(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("reports");
-    let o = trustsim(&["run", ".", "--out", "reports"], dir);
+/// Runs the scenario in `dir` into a fresh directory outside it (trustsim refuses to write
+/// inside a scenario, SPEC §6); the `TempDir` keeps the reports alive.
+fn run_into(dir: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let out = root.path().join("reports");
+    let o = trustsim(
+        &["run", ".", "--out", out.to_str().expect("UTF-8 temp path")],
+        dir,
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    (root, out)
 }
 
 /// Resources of every cycle, an order, and an establish deferred to the next month: the
@@ -615,7 +625,7 @@ fn output_times_at_the_horizon_limits_are_rfc3339() {
             "0001-03-01T00:00:00-12:00",
         ),
     ] {
-        let reports = run_into(dir.path());
+        let (_keep, reports) = run_into(dir.path());
         let times = output_times(&reports);
         // The extremes were reached: a week before `start`, a week and a month start
         // after `end`, a deferral to the next month.
@@ -685,7 +695,8 @@ fn local_mean_time_offsets_are_written_as_whole_minutes_naming_the_exact_instant
             "time,resource_id,amount\n1900-01-02T10:00:00,r1,1.00\n",
         ),
     ]);
-    let times = output_times(&run_into(dir.path()));
+    let (_keep, reports) = run_into(dir.path());
+    let times = output_times(&reports);
     let midnight = chrono::DateTime::parse_from_rfc3339("1900-01-01T15:54:17Z")
         .expect("utc")
         .timestamp();
@@ -715,7 +726,8 @@ fn local_mean_time_offsets_are_written_as_whole_minutes_naming_the_exact_instant
             "time,resource_id,amount\n1880-01-01T10:00:00,r1,1.00\n",
         ),
     ]);
-    let times = output_times(&run_into(dir.path()));
+    let (_keep, reports) = run_into(dir.path());
+    let times = output_times(&reports);
     let midnight = chrono::DateTime::parse_from_rfc3339("1880-01-01T04:56:02Z")
         .expect("utc")
         .timestamp();

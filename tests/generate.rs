@@ -34,7 +34,8 @@ fn small(seed: u64) -> GenerateParams {
     }
 }
 
-/// Every file of a directory, by name.
+/// Every scenario file of a directory, by name (not the output module's marker, which
+/// `output_safety` tests).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .expect("read dir")
@@ -43,6 +44,7 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let bytes = std::fs::read(e.path()).expect("read file");
             (e.file_name().to_string_lossy().into_owned(), bytes)
         })
+        .filter(|(name, _)| name != trustsim::output::SCENARIO_MARKER)
         .collect()
 }
 

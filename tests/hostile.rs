@@ -1050,7 +1050,8 @@ impl Previous {
         let first = trustsim_bin(&["run", path(&scenario), "--out", path(&out)], None);
         assert!(first.status.success(), "{first:?}");
         let before = snapshot(&out);
-        assert_eq!(before.len(), trustsim::report::REPORT_FILES.len());
+        // The nine reports and the output module's marker.
+        assert_eq!(before.len(), trustsim::report::REPORT_FILES.len() + 1);
         // A second run would now write different reports, so an overwrite would show.
         usage.push_str("2026-03-04T10:00:00,r1,7.00\n");
         std::fs::write(scenario.join("usage.csv"), usage).expect("write");
@@ -1124,7 +1125,7 @@ fn an_unwritable_output_directory_leaves_the_previous_output_intact() {
             None,
         );
         set_mode(0o755);
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
         prev.assert_intact("read-only parent");
     } else {
         // Root ignores permission bits: make the target's parent a file instead.
@@ -1133,7 +1134,7 @@ fn an_unwritable_output_directory_leaves_the_previous_output_intact() {
         std::fs::write(&file, b"keep me").expect("write");
         let target = file.join("out");
         let out = trustsim_bin(&["run", path(&prev.scenario), "--out", path(&target)], None);
-        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("not-a-dir"),
             "{out:?}"
@@ -1154,7 +1155,7 @@ fn a_full_disk_mid_write_leaves_the_previous_output_intact() {
         &["run", path(&prev.scenario), "--out", path(&prev.out)],
         Some("trap '' XFSZ; ulimit -f 2"),
     );
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("File too large"),
         "{out:?}"
@@ -1169,7 +1170,7 @@ fn a_full_disk_mid_write_leaves_the_previous_output_intact() {
     assert_ne!(snapshot(&prev.out), prev.before);
     assert_eq!(
         snapshot(&prev.out).len(),
-        trustsim::report::REPORT_FILES.len()
+        trustsim::report::REPORT_FILES.len() + 1
     );
 }
 

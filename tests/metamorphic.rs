@@ -205,9 +205,13 @@ fn running_twice_gives_identical_bytes() {
             .collect();
         let want: BTreeSet<String> = trustsim::report::REPORT_FILES
             .iter()
+            .chain([&trustsim::output::REPORTS_MARKER])
             .map(|f| f.to_string())
             .collect();
-        assert_eq!(files, want, "exactly the nine reports after a rerun");
+        assert_eq!(
+            files, want,
+            "exactly the nine reports and the marker after a rerun"
+        );
     }
 }
 

@@ -1,12 +1,14 @@
 //! One integration-test binary: golden scenarios, CLI behaviour and errors, invariants.
 
 mod cli;
+mod crash;
 mod errors;
 mod generate;
 mod golden;
 mod hostile;
 mod invariants;
 mod metamorphic;
+mod output_safety;
 mod properties;
 mod util;
 mod ux;

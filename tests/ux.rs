@@ -148,7 +148,17 @@ fn counts_are_singular_for_one() {
             "time,kind,account_id\n2026-03-02,cost_analysis,L\n",
         ),
     ]);
-    let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out_dir = reports.path().join("r");
+    let out = trustsim(
+        &[
+            "run",
+            ".",
+            "--out",
+            out_dir.to_str().expect("UTF-8 temp path"),
+        ],
+        dir.path(),
+    );
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains(": 1 bill from 1 usage row, 1 account in 1 component, 1 event\n"),
@@ -175,9 +185,19 @@ fn counts_are_singular_for_one() {
             "time,kind,account_id,main_id\n2026-03-02,establish,L,M\n2026-03-02,establish,K,M\n",
         ),
     ]);
-    let out = trustsim(&["run", ".", "--out", "reports"], dir.path());
+    let reports = tempfile::tempdir().expect("tempdir");
+    let out_dir = reports.path().join("r");
+    let out = trustsim(
+        &[
+            "run",
+            ".",
+            "--out",
+            out_dir.to_str().expect("UTF-8 temp path"),
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let events = std::fs::read_to_string(dir.path().join("reports/events.csv")).expect("events");
+    let events = std::fs::read_to_string(out_dir.join("events.csv")).expect("events");
     assert!(
         events.contains("M already has 1 active or pending linked account (max_linked 1)"),
         "{events}"
@@ -209,11 +229,14 @@ fn progress_bars_leave_no_stale_lines_in_a_terminal() {
     }
     let dir = scenario(&[]);
     let (go, log) = (dir.path().join("go"), dir.path().join("terminal.log"));
+    // Reports go outside the scenario: trustsim refuses to write inside it (SPEC §6).
+    let reports = tempfile::tempdir().expect("tempdir");
     let name = format!("trustsim-ux-{}", std::process::id());
     // The command waits for `go`, so the terminal's bytes are recorded from the start.
     let command = format!(
-        "while [ ! -e '{go}' ]; do sleep 0.05; done; '{bin}' run . --out reports; echo __done__; sleep 600",
+        "while [ ! -e '{go}' ]; do sleep 0.05; done; '{bin}' run . --out '{out}'; echo __done__; sleep 600",
         go = go.display(),
+        out = reports.path().join("r").display(),
         bin = env!("CARGO_BIN_EXE_trustsim"),
     );
     let dir_arg = dir.path().display().to_string();

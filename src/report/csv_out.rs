@@ -52,7 +52,7 @@ impl<'a> CsvOut<'a> {
         money: MoneyRules,
     ) -> Result<CsvOut<'a>, Error> {
         let path = dir.join(name);
-        let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+        let file = crate::output::create(dir, name)?;
         let mut out = CsvOut {
             writer: BufWriter::with_capacity(1 << 17, file),
             path,
@@ -97,18 +97,19 @@ impl<'a> CsvOut<'a> {
     fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.writer
             .write_all(bytes)
-            .map_err(|e| Error::io(&self.path, e))
+            .map_err(|e| Error::write(&self.path, e))
     }
 
-    /// Writes what is buffered and flushes the file. No fsync: the swap into place is atomic
-    /// against a failed or killed run, which is the promise (SPEC §7); surviving power loss
-    /// is not, and syncing every report made small runs many times slower.
+    /// Writes what is buffered and flushes the file to the kernel. The fsync that makes it
+    /// survive power loss is `output::Staged::publish`'s, for every file it publishes at
+    /// once (in parallel, and only for output that is published: `check`'s scratch reports
+    /// are never synced).
     pub fn finish(mut self) -> Result<(), Error> {
         self.write_buffered()?;
         self.writer
             .into_inner()
             .map(drop)
-            .map_err(|e| Error::io(&self.path, e.into_error()))
+            .map_err(|e| Error::write(&self.path, e.into_error()))
     }
 }
 
