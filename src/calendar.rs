@@ -361,30 +361,24 @@ impl Calendar {
     pub fn write_time(&self, t: Instant, out: &mut String) {
         // Whole minutes, truncated toward zero (see module docs for sub-minute LMT offsets).
         let off_min = self.zone.offset_seconds(t) / 60;
-        let local = t.0.saturating_add(i64::from(off_min) * 60);
-        let days = local.div_euclid(DAY);
-        let sod = local.rem_euclid(DAY);
-        let (y, m, d) = civil_from_days(days);
         out.reserve(25);
-        if (0..=9999).contains(&y) {
-            push2(out, (y / 100) as u32);
-            push2(out, (y % 100) as u32);
-        } else {
-            // Outside RFC 3339's four-digit years; still print something faithful. Writing
-            // to a String cannot fail.
-            let _ = write!(out, "{y}");
-        }
-        out.push('-');
-        push2(out, m);
-        out.push('-');
-        push2(out, d);
-        out.push('T');
-        push2(out, (sod / HOUR) as u32);
-        out.push(':');
-        push2(out, ((sod % HOUR) / 60) as u32);
-        out.push(':');
-        push2(out, (sod % 60) as u32);
+        write_local(t.0.saturating_add(i64::from(off_min) * 60), true, out);
         push_offset(off_min, out);
+    }
+
+    /// Appends the local wall-clock time of `t` without an offset, `2026-03-10T09:00:00`:
+    /// the local input form of SPEC §2, which `generate` writes and [`Calendar::parse_time`]
+    /// reads back as `t` (in a zone without DST overlaps, such as a fixed offset).
+    pub fn write_local_time(&self, t: Instant, out: &mut String) {
+        let off_min = self.zone.offset_seconds(t) / 60;
+        write_local(t.0.saturating_add(i64::from(off_min) * 60), true, out);
+    }
+
+    /// Appends the local date of `t`, `2026-03-10`: the date-only input form (local
+    /// midnight when `t` is one).
+    pub fn write_local_date(&self, t: Instant, out: &mut String) {
+        let off_min = self.zone.offset_seconds(t) / 60;
+        write_local(t.0.saturating_add(i64::from(off_min) * 60), false, out);
     }
 
     /// Convenience for error messages and tests, where one allocation does not matter.
@@ -571,6 +565,34 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
+}
+
+/// Appends the wall-clock time `local` (seconds since the epoch, local): the date, and
+/// with `with_time` also `THH:MM:SS`.
+fn write_local(local: i64, with_time: bool, out: &mut String) {
+    let days = local.div_euclid(DAY);
+    let sod = local.rem_euclid(DAY);
+    let (y, m, d) = civil_from_days(days);
+    if (0..=9999).contains(&y) {
+        push2(out, (y / 100) as u32);
+        push2(out, (y % 100) as u32);
+    } else {
+        // Outside RFC 3339's four-digit years; still print something faithful. Writing
+        // to a String cannot fail.
+        let _ = write!(out, "{y}");
+    }
+    out.push('-');
+    push2(out, m);
+    out.push('-');
+    push2(out, d);
+    if with_time {
+        out.push('T');
+        push2(out, (sod / HOUR) as u32);
+        out.push(':');
+        push2(out, ((sod % HOUR) / 60) as u32);
+        out.push(':');
+        push2(out, (sod % 60) as u32);
+    }
 }
 
 /// Two decimal digits, zero-padded; callers guarantee `v < 100`.

@@ -10,8 +10,7 @@ use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use trustsim::check::CheckOutcome;
-use trustsim::generate::{CycleMix, GenerateError, GenerateParams};
-use trustsim::scenario::{SubscriptionPayer, T5Scope};
+use trustsim::generate::{GenerateError, GenerateParams};
 use trustsim::{Error, Problem};
 
 /// `println!` that ignores a closed stdout (`trustsim run … | head -1`) instead of panicking:
@@ -66,108 +65,15 @@ enum Command {
     Generate(GenerateArgs),
 }
 
-/// Flags of `generate`; each maps to one field of [`GenerateParams`], whose docs say more.
-/// Defaults come from `GenerateParams::default()`, so the help text cannot drift from them.
+/// Flags of `generate`: where to write, and the knobs, which [`GenerateParams`] defines
+/// (with their help and defaults) once.
 #[derive(Args)]
 struct GenerateArgs {
     /// Directory to write (created if missing; a scenario generated before is replaced).
     #[arg(long)]
     out: PathBuf,
-    /// Seed: the same seed and flags give byte-identical files on any machine.
-    #[arg(long, default_value_t = GenerateParams::default().seed)]
-    seed: u64,
-    /// First day (local midnight, +08:00).
-    #[arg(long, default_value_t = GenerateParams::default().start)]
-    start: chrono::NaiveDate,
-    /// Days in the horizon (at least 3).
-    #[arg(long, default_value_t = GenerateParams::default().days)]
-    days: u32,
-    /// Main accounts.
-    #[arg(long, default_value_t = GenerateParams::default().mains)]
-    mains: u32,
-    /// Linked accounts per main (also the scenario's max_linked).
-    #[arg(long, default_value_t = GenerateParams::default().linked_per_main)]
-    linked: u32,
-    /// Resources per account.
-    #[arg(long, default_value_t = GenerateParams::default().resources_per_account)]
-    resources: u32,
-    /// Cycle weights of pay-as-you-go resources, e.g. hourly=3,daily=1.
-    #[arg(long, default_value_t = GenerateParams::default().cycles)]
-    cycles: CycleMix,
-    /// Probability of a usage row per resource and hour, in (0, 1].
-    #[arg(long, default_value_t = GenerateParams::default().usage_density)]
-    density: f64,
-    /// Share of resources that are monthly subscriptions.
-    #[arg(long, default_value_t = GenerateParams::default().subscription_share)]
-    subscription_share: f64,
-    /// Share of pay-as-you-go resources billed as AliTelecom (T2).
-    #[arg(long, default_value_t = GenerateParams::default().alitelecom_share)]
-    alitelecom_share: f64,
-    /// Share of accounts with a coupon.
-    #[arg(long, default_value_t = GenerateParams::default().coupon_share)]
-    coupon_share: f64,
-    /// Share of accounts with a discount.
-    #[arg(long, default_value_t = GenerateParams::default().discount_share)]
-    discount_share: f64,
-    /// Share of accounts with alert thresholds.
-    #[arg(long, default_value_t = GenerateParams::default().alert_share)]
-    alert_share: f64,
-    /// Share of linked accounts with an unpaid bill when they ask to join (deferred, T5.1).
-    #[arg(long, default_value_t = GenerateParams::default().deferred_share)]
-    deferred_share: f64,
-    /// Linked accounts per main moved to a second main.
-    #[arg(long, default_value_t = GenerateParams::default().modifies_per_main)]
-    modifies: u32,
-    /// Linked accounts per main removed.
-    #[arg(long, default_value_t = GenerateParams::default().removes_per_main)]
-    removes: u32,
-    /// Requests per main that must be rejected (the 301st first).
-    #[arg(long, default_value_t = GenerateParams::default().rejected_per_main)]
-    rejected: u32,
-    /// Opening balance of each main, in whole units.
-    #[arg(long, default_value_t = GenerateParams::default().main_balance)]
-    main_balance: u64,
-    /// Periodic top-up of each main, in whole units (0: none).
-    #[arg(long, default_value_t = GenerateParams::default().main_topup)]
-    main_topup: u64,
-    /// Days between main top-ups.
-    #[arg(long, default_value_t = GenerateParams::default().main_topup_days)]
-    main_topup_days: u32,
-    /// [policy] t5_scope of the scenario: payer or account (SPEC §5.1).
-    #[arg(long, default_value_t = GenerateParams::default().t5_scope)]
-    t5_scope: T5Scope,
-    /// [policy] subscription_payer of the scenario: cycle or order (SPEC §5.2).
-    #[arg(long, default_value_t = GenerateParams::default().subscription_payer)]
-    subscription_payer: SubscriptionPayer,
-}
-
-impl GenerateArgs {
-    fn params(&self) -> GenerateParams {
-        GenerateParams {
-            seed: self.seed,
-            start: self.start,
-            days: self.days,
-            mains: self.mains,
-            linked_per_main: self.linked,
-            resources_per_account: self.resources,
-            cycles: self.cycles,
-            usage_density: self.density,
-            subscription_share: self.subscription_share,
-            alitelecom_share: self.alitelecom_share,
-            coupon_share: self.coupon_share,
-            discount_share: self.discount_share,
-            alert_share: self.alert_share,
-            deferred_share: self.deferred_share,
-            modifies_per_main: self.modifies,
-            removes_per_main: self.removes,
-            rejected_per_main: self.rejected,
-            main_balance: self.main_balance,
-            main_topup: self.main_topup,
-            main_topup_days: self.main_topup_days,
-            t5_scope: self.t5_scope,
-            subscription_payer: self.subscription_payer,
-        }
-    }
+    #[command(flatten)]
+    params: GenerateParams,
 }
 
 /// Progress bars on stderr, or nothing: bars are drawn only for a person watching a
@@ -401,11 +307,11 @@ fn print_summary(s: &trustsim::RunSummary) {
 
 /// `trustsim generate`: writes the scenario, with a bar over the hours of usage.
 fn generate(args: &GenerateArgs, progress: Progress) -> anyhow::Result<ExitCode> {
-    let params = args.params();
+    let params = &args.params;
     let clock = Instant::now();
     let pb = progress.bar("generating", params.hours());
     let summary =
-        trustsim::generate::generate_with_progress(&params, &args.out, &mut |h| pb.set_position(h));
+        trustsim::generate::generate_with_progress(params, &args.out, &mut |h| pb.set_position(h));
     progress.done(&pb);
     let s = summary?;
     say!(

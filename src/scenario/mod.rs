@@ -3,6 +3,7 @@
 //! [`load`] reads a scenario directory (SPEC §4), checks every row and setting, and either
 //! returns a [`Scenario`] or every problem it found. Nothing downstream re-validates input.
 
+pub mod columns;
 mod reader;
 mod settings;
 mod table;

@@ -8,6 +8,7 @@
 //! references into a table that could not be read at all (missing, unreadable, a broken
 //! header) are not checked, so neither cascades into "unknown account" problems elsewhere.
 
+use super::columns;
 use super::settings::{self, Settings};
 use super::table::{self, Columns, Row};
 use super::{
@@ -481,14 +482,8 @@ fn define_rejected(seen: &mut BTreeMap<Box<str>, u64>, row: &Row<'_>, col: usize
 impl Reader<'_> {
     fn accounts(&mut self) -> (Ids, Vec<Account>) {
         const C: Columns = Columns {
-            file: "accounts.csv",
-            names: &[
-                "account_id",
-                "enterprise_id",
-                "balance",
-                "low_balance_threshold",
-                "high_bill_threshold",
-            ],
+            file: columns::ACCOUNTS.file,
+            names: columns::ACCOUNTS.columns,
             required: &["account_id", "enterprise_id"],
         };
         let mut seen = BTreeMap::new();
@@ -538,15 +533,8 @@ impl Reader<'_> {
 
     fn resources(&mut self, accounts: &Ids) -> (Ids, Vec<Resource>) {
         const C: Columns = Columns {
-            file: "resources.csv",
-            names: &[
-                "resource_id",
-                "account_id",
-                "product",
-                "billing_method",
-                "cycle",
-                "expires_at",
-            ],
+            file: columns::RESOURCES.file,
+            names: columns::RESOURCES.columns,
             required: &[
                 "resource_id",
                 "account_id",
@@ -649,8 +637,8 @@ impl Reader<'_> {
 
     fn usage(&mut self, names: &Ids, resources: &[Resource]) -> Vec<Usage> {
         const C: Columns = Columns {
-            file: "usage.csv",
-            names: &["time", "resource_id", "amount"],
+            file: columns::USAGE.file,
+            names: columns::USAGE.columns,
             required: &["time", "resource_id", "amount"],
         };
         let mut problems = std::mem::take(&mut self.problems);
@@ -697,16 +685,8 @@ impl Reader<'_> {
 
     fn events(&mut self, accounts: &Ids, resources: &Ids) -> Vec<Event> {
         const C: Columns = Columns {
-            file: "events.csv",
-            names: &[
-                "time",
-                "kind",
-                "account_id",
-                "main_id",
-                "resource_id",
-                "amount",
-                "value",
-            ],
+            file: columns::EVENTS.file,
+            names: columns::EVENTS.columns,
             required: &["time", "kind"],
         };
         const KINDS: &[(&str, &[usize])] = &[
@@ -805,15 +785,8 @@ impl Reader<'_> {
 
     fn coupons(&mut self, accounts: &Ids) -> (Ids, Vec<Coupon>) {
         const C: Columns = Columns {
-            file: "coupons.csv",
-            names: &[
-                "coupon_id",
-                "account_id",
-                "amount",
-                "valid_from",
-                "valid_until",
-                "products",
-            ],
+            file: columns::COUPONS.file,
+            names: columns::COUPONS.columns,
             required: &["coupon_id", "account_id", "amount", "valid_from"],
         };
         let mut seen = BTreeMap::new();
@@ -879,14 +852,8 @@ impl Reader<'_> {
 
     fn discounts(&mut self, accounts: &Ids) -> Vec<Discount> {
         const C: Columns = Columns {
-            file: "discounts.csv",
-            names: &[
-                "account_id",
-                "product",
-                "percent_off",
-                "valid_from",
-                "valid_until",
-            ],
+            file: columns::DISCOUNTS.file,
+            names: columns::DISCOUNTS.columns,
             required: &["account_id", "product", "percent_off"],
         };
         let mut rows: Vec<(Discount, u64)> = Vec::new();
