@@ -10,5 +10,6 @@ mod invariants;
 mod metamorphic;
 mod output_safety;
 mod properties;
+mod tidy;
 mod util;
 mod ux;

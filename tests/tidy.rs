@@ -1,0 +1,587 @@
+//! Tidy checks on the source itself (rust-analyzer's `tidy.rs` style): the layering that
+//! ARCHITECTURE.md describes and "the engine does no I/O", read from the code, so the text
+//! and the code cannot silently disagree.
+//!
+//! The checks read `src/` as text: comments, string literals and `#[cfg(test)]` items are
+//! blanked first (unit tests may do what they like), then every `crate::`, `super::` and
+//! `self::` path (also inside `use` groups) is resolved to the module it names.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The layers, lowest first: a module may use modules of its own layer or below, never one
+/// above. An entry names a module and everything under it (`report` covers
+/// `report::writers`); the longest entry that prefixes a module decides its layer, so a
+/// submodule can be given a layer of its own below its parent. `""` is the crate root
+/// (`lib.rs`: `run`, `simulate`). `main.rs` is its own crate, above all of them.
+///
+/// Every file under `src/` must fall under an entry other than the root: a new module
+/// fails `every_module_has_a_layer` until it is placed here.
+const LAYERS: &[&[&str]] = &[
+    // Vocabulary: no crate imports.
+    &["ids", "money", "calendar", "rules"],
+    // The guarded writer: std and libc only (and the names trustsim writes, below).
+    &["output"],
+    // Problems and errors; `Error::Output` wraps the output module's error.
+    &["error"],
+    &["scenario"],
+    &["timeline"],
+    &["engine"],
+    &["report"],
+    &["generate"],
+    // The commands: the pipeline (`lib.rs`) and the golden comparison that runs it.
+    &["check", ""],
+];
+
+/// Upward uses that are known and allowed, each naming exactly what is used and why. The
+/// test fails when one is no longer needed, so this list only shrinks.
+const ALLOWED_UPWARD: &[(&str, &str, &str)] = &[
+    (
+        "output",
+        "report::REPORT_FILES",
+        "the output contract must know the names of the reports trustsim writes",
+    ),
+    (
+        "output",
+        "generate::FILES",
+        "the output contract must know the names of the files of a generated scenario",
+    ),
+    (
+        "timeline",
+        "engine::outcome::BillRow",
+        "bills are built as report rows; goes once BillRow moves below timeline (src/bill.rs)",
+    ),
+];
+
+/// Modules that compute and must not touch the world: no files, no terminal, no
+/// environment, no clock. The engine is pure so that a run is a function of its scenario
+/// (determinism, SPEC §6) and so it can be tested without a filesystem.
+const PURE: &[&str] = &["ids", "money", "calendar", "rules", "timeline", "engine"];
+
+/// What a pure module may not name: each is file, stream, environment or clock access.
+/// Paths are matched as prefixes (`std::io` also catches `std::io::Write` and
+/// `use std::{io, fs}`), names as whole identifiers, macros by name.
+const IMPURE_PATHS: &[&str] = &[
+    "std::fs",
+    "std::io",
+    "std::env",
+    "std::net",
+    "std::process",
+    "std::time::SystemTime",
+    "std::time::Instant",
+];
+const IMPURE_NAMES: &[&str] = &[
+    "File",
+    "OpenOptions",
+    "stdout",
+    "stderr",
+    "stdin",
+    "SystemTime",
+];
+const IMPURE_MACROS: &[&str] = &["println", "print", "eprintln", "eprint", "dbg"];
+
+/// A source file: its module path (`engine::requests`, `""` for `lib.rs`) and its code with
+/// comments, strings and test items blanked.
+struct Source {
+    path: PathBuf,
+    module: String,
+    code: String,
+}
+
+fn sources() -> Vec<Source> {
+    let src = crate::util::root().join("src");
+    let mut files = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src/").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && path != src.join("main.rs") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read a source file");
+            let rel = path.strip_prefix(&src).expect("under src/");
+            Source {
+                module: module_of(rel),
+                code: without_tests(&code_only(&text)),
+                path: rel.to_path_buf(),
+            }
+        })
+        .collect()
+}
+
+/// `engine/requests.rs` → `engine::requests`; `report/mod.rs` → `report`; `lib.rs` → `""`.
+fn module_of(rel: &Path) -> String {
+    let mut parts: Vec<String> = rel
+        .with_extension("")
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod" || p == "lib") {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// The code of `text` with comments and the contents of string and char literals replaced
+/// by spaces (line breaks kept, so line numbers stay right).
+fn code_only(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |out: &mut String, ch: char| out.push(if ch == '\n' { '\n' } else { ' ' });
+    let ident = |ch: char| ch.is_alphanumeric() || ch == '_';
+    let mut i = 0;
+    while i < c.len() {
+        let at = |k: usize| c.get(i + k).copied().unwrap_or('\0');
+        if at(0) == '/' && at(1) == '/' {
+            while i < c.len() && c[i] != '\n' {
+                i += 1;
+            }
+        } else if at(0) == '/' && at(1) == '*' {
+            let mut depth = 0;
+            while i < c.len() {
+                if c[i] == '/' && c.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if c[i] == '*' && c.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+        } else if (at(0) == 'r' || (at(0) == 'b' && at(1) == 'r'))
+            && (i == 0 || !ident(c[i - 1]))
+            && {
+                let r = if at(0) == 'b' { 1 } else { 0 };
+                let hashes = (1..).take_while(|&k| at(r + k) == '#').count();
+                at(r + 1 + hashes) == '"'
+            }
+        {
+            // Raw string: r"…", r#"…"#, br"…".
+            let r = if at(0) == 'b' { 1 } else { 0 };
+            let hashes = (1..).take_while(|&k| at(r + k) == '#').count();
+            i += r + 1 + hashes + 1;
+            out.push_str("\"\"");
+            while i < c.len() {
+                if c[i] == '"' && (1..=hashes).all(|k| c.get(i + k) == Some(&'#')) {
+                    i += 1 + hashes;
+                    break;
+                }
+                blank(&mut out, c[i]);
+                i += 1;
+            }
+        } else if at(0) == '"' {
+            i += 1;
+            out.push_str("\"\"");
+            while i < c.len() && c[i] != '"' {
+                if c[i] == '\\' {
+                    out.push(' ');
+                    i += 1;
+                }
+                if i < c.len() {
+                    blank(&mut out, c[i]);
+                    i += 1;
+                }
+            }
+            i += 1;
+        } else if at(0) == '\'' && (at(1) == '\\' || at(2) == '\'') {
+            // A char literal ('x', '\n', '\''); a lone quote is a lifetime.
+            i += if at(1) == '\\' { 3 } else { 2 };
+            while i < c.len() && c[i] != '\'' {
+                i += 1;
+            }
+            i += 1;
+            out.push_str("' '");
+        } else {
+            out.push(c[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// `code` with every `#[cfg(test)]` item (a `mod tests { … }`, a function, a `use`) blanked.
+fn without_tests(code: &str) -> String {
+    let mut c: Vec<char> = code.chars().collect();
+    let marker: Vec<char> = "#[cfg(test)]".chars().collect();
+    let mut i = 0;
+    while i + marker.len() <= c.len() {
+        if c[i..i + marker.len()] != marker[..] {
+            i += 1;
+            continue;
+        }
+        let mut j = i + marker.len();
+        let mut depth = 0usize;
+        while j < c.len() {
+            match c[j] {
+                ';' if depth == 0 => break,
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        let end = (j + 1).min(c.len());
+        for ch in &mut c[i..end] {
+            if *ch != '\n' {
+                *ch = ' ';
+            }
+        }
+        i = j + 1;
+    }
+    c.into_iter().collect()
+}
+
+/// A token of code: an identifier (or keyword), `::`, or one other character.
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Path,
+    Punct(char),
+}
+
+/// The tokens of `code`, each with its line.
+fn tokens(code: &str) -> Vec<(Tok, usize)> {
+    let c: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let (mut i, mut line) = (0, 1);
+    while i < c.len() {
+        let ch = c[i];
+        if ch == '\n' {
+            line += 1;
+            i += 1;
+        } else if ch.is_whitespace() {
+            i += 1;
+        } else if ch.is_alphanumeric() || ch == '_' {
+            let start = i;
+            while i < c.len() && (c[i].is_alphanumeric() || c[i] == '_') {
+                i += 1;
+            }
+            out.push((Tok::Ident(c[start..i].iter().collect()), line));
+        } else if ch == ':' && c.get(i + 1) == Some(&':') {
+            out.push((Tok::Path, line));
+            i += 2;
+        } else {
+            out.push((Tok::Punct(ch), line));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every path in `code` that starts at `crate`, `super` or `self`, resolved from the module
+/// `module` to a path from the crate root (`["engine", "outcome", "BillRow"]`), with its
+/// line. `use` groups are expanded: `crate::{a::X, b}` gives `a::X` and `b`.
+fn crate_paths(module: &str, code: &str) -> Vec<(Vec<String>, usize)> {
+    let toks = tokens(code);
+    let here: Vec<String> = module
+        .split("::")
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let starts = matches!(&toks[i].0, Tok::Ident(s) if s == "crate" || s == "super" || s == "self")
+            && toks.get(i + 1).is_some_and(|t| t.0 == Tok::Path)
+            && (i == 0 || toks[i - 1].0 != Tok::Path);
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let line = toks[i].1;
+        let mut base = here.clone();
+        // `crate`, or a run of `super`s (and a leading `self`), sets the base module.
+        loop {
+            match &toks[i].0 {
+                Tok::Ident(s) if s == "crate" => base.clear(),
+                Tok::Ident(s) if s == "super" => {
+                    base.pop();
+                }
+                Tok::Ident(s) if s == "self" => {}
+                _ => break,
+            }
+            if toks.get(i + 1).map(|t| &t.0) != Some(&Tok::Path) {
+                break;
+            }
+            i += 2;
+        }
+        let mut paths = Vec::new();
+        i = tree(&toks, i, base, &mut paths);
+        found.extend(paths.into_iter().map(|p| (p, line)));
+    }
+    found
+}
+
+/// Reads one use tree at `toks[i]` below `prefix` into `out`; returns the index after it.
+fn tree(
+    toks: &[(Tok, usize)],
+    mut i: usize,
+    mut prefix: Vec<String>,
+    out: &mut Vec<Vec<String>>,
+) -> usize {
+    loop {
+        match toks.get(i).map(|t| &t.0) {
+            Some(Tok::Ident(s)) if s == "self" => {
+                out.push(prefix);
+                return i + 1;
+            }
+            Some(Tok::Ident(s)) => {
+                prefix.push(s.clone());
+                if toks.get(i + 1).map(|t| &t.0) == Some(&Tok::Path) {
+                    i += 2;
+                } else {
+                    out.push(prefix);
+                    return i + 1;
+                }
+            }
+            Some(Tok::Punct('{')) => {
+                i += 1;
+                while let Some(t) = toks.get(i) {
+                    match t.0 {
+                        Tok::Punct('}') => return i + 1,
+                        Tok::Punct(',') => i += 1,
+                        _ => {
+                            let next = tree(toks, i, prefix.clone(), out);
+                            // Skip a rename (`X as Y`) up to the next `,` or `}`.
+                            i = next;
+                            while toks
+                                .get(i)
+                                .is_some_and(|t| !matches!(t.0, Tok::Punct(',') | Tok::Punct('}')))
+                            {
+                                i += 1;
+                            }
+                        }
+                    }
+                }
+                return i;
+            }
+            // `*`, or a path that ends in `::` before something else (`crate::x::<T>`).
+            _ => {
+                out.push(prefix);
+                return i + 1;
+            }
+        }
+    }
+}
+
+/// The layer of a module or item path: the longest `LAYERS` entry that prefixes it, as
+/// (layer index, entry).
+fn layer_of(path: &[String]) -> (usize, &'static str) {
+    let mut best: Option<(usize, usize, &str)> = None;
+    for (layer, entries) in LAYERS.iter().enumerate() {
+        for &entry in *entries {
+            let e: Vec<&str> = entry.split("::").filter(|s| !s.is_empty()).collect();
+            let matches = e.len() <= path.len() && e.iter().zip(path).all(|(a, b)| a == b);
+            if matches && best.is_none_or(|(len, _, _)| e.len() > len) {
+                best = Some((e.len(), layer, entry));
+            }
+        }
+    }
+    best.map(|(_, layer, entry)| (layer, entry))
+        .expect("the root entry \"\" matches every path")
+}
+
+fn segments(s: &str) -> Vec<String> {
+    s.split("::")
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn starts_with(path: &[String], prefix: &str) -> bool {
+    let p = segments(prefix);
+    p.len() <= path.len() && p.iter().zip(path).all(|(a, b)| a == b)
+}
+
+/// The upward uses in `module`'s `code`, as messages, and the allowed ones it makes (by
+/// index into [`ALLOWED_UPWARD`]).
+fn upward_uses(file: &Path, module: &str, code: &str) -> (Vec<String>, Vec<usize>) {
+    let from = segments(module);
+    let (layer, entry) = layer_of(&from);
+    let (mut bad, mut allowed) = (Vec::new(), Vec::new());
+    for (path, line) in crate_paths(module, code) {
+        let (to_layer, to_entry) = layer_of(&path);
+        if to_layer <= layer {
+            continue;
+        }
+        let exception = ALLOWED_UPWARD
+            .iter()
+            .position(|(m, p, _)| starts_with(&from, m) && starts_with(&path, p));
+        match exception {
+            Some(k) => allowed.push(k),
+            None => bad.push(format!(
+                "src/{}:{line}: `{module}` (layer {layer}, {entry:?}) uses `crate::{}` \
+                 (layer {to_layer}, {to_entry:?}), a layer above it",
+                file.display(),
+                path.join("::"),
+            )),
+        }
+    }
+    (bad, allowed)
+}
+
+/// The impure names `code` uses, as messages.
+fn impure_uses(file: &Path, code: &str) -> Vec<String> {
+    let toks = tokens(code);
+    let mut found = Vec::new();
+    let mut report = |what: String, line: usize| {
+        found.push(format!("src/{}:{line}: uses `{what}`", file.display()));
+    };
+    for (k, (t, line)) in toks.iter().enumerate() {
+        let Tok::Ident(name) = t else { continue };
+        let next = toks.get(k + 1).map(|t| &t.0);
+        let after_path = k > 0 && toks[k - 1].0 == Tok::Path;
+        if name == "std" && next == Some(&Tok::Path) && !after_path {
+            let mut paths = Vec::new();
+            tree(&toks, k, Vec::new(), &mut paths);
+            for p in paths {
+                if let Some(banned) = IMPURE_PATHS.iter().find(|b| starts_with(&p, b)) {
+                    report(format!("{banned} ({})", p.join("::")), *line);
+                }
+            }
+        } else if IMPURE_NAMES.contains(&name.as_str()) {
+            report(name.clone(), *line);
+        } else if IMPURE_MACROS.contains(&name.as_str()) && next == Some(&Tok::Punct('!')) {
+            report(format!("{name}!"), *line);
+        } else if name == "now" && after_path {
+            // `Instant::now()`, `Utc::now()`: the clock.
+            report("::now".to_string(), *line);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_module_has_a_layer() {
+    let mut missing = Vec::new();
+    for s in sources() {
+        if !s.module.is_empty() && layer_of(&segments(&s.module)).1.is_empty() {
+            missing.push(format!("src/{} (`{}`)", s.path.display(), s.module));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "modules without a layer; add them to LAYERS in tests/tidy.rs (and to \
+         ARCHITECTURE.md):\n{}",
+        missing.join("\n")
+    );
+    // And every entry names a module that exists, so the table cannot keep dead names.
+    let modules: Vec<String> = sources().into_iter().map(|s| s.module).collect();
+    for entry in LAYERS.iter().flat_map(|l| l.iter()) {
+        assert!(
+            modules.iter().any(|m| starts_with(&segments(m), entry)),
+            "LAYERS names `{entry}`, which is no module of src/"
+        );
+    }
+}
+
+#[test]
+fn no_module_uses_a_layer_above_it() {
+    let mut bad = Vec::new();
+    let mut used: BTreeMap<usize, usize> = BTreeMap::new();
+    for s in sources() {
+        let (b, allowed) = upward_uses(&s.path, &s.module, &s.code);
+        bad.extend(b);
+        for k in allowed {
+            *used.entry(k).or_default() += 1;
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "upward uses (the layers are LAYERS in tests/tidy.rs; move the item down, or pass \
+         it in):\n{}",
+        bad.join("\n")
+    );
+    for (k, (module, path, why)) in ALLOWED_UPWARD.iter().enumerate() {
+        assert!(
+            used.contains_key(&k),
+            "ALLOWED_UPWARD lists `{module}` → `{path}` ({why}), which is no longer used: \
+             remove it"
+        );
+    }
+}
+
+#[test]
+fn the_engine_does_no_io() {
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for s in sources() {
+        if PURE.iter().any(|p| starts_with(&segments(&s.module), p)) {
+            bad.extend(impure_uses(&s.path, &s.code));
+            checked += 1;
+        }
+    }
+    assert!(checked >= PURE.len(), "only {checked} pure files found");
+    assert!(
+        bad.is_empty(),
+        "I/O, environment or clock in a pure module (PURE in tests/tidy.rs):\n{}",
+        bad.join("\n")
+    );
+}
+
+/// The checks themselves can fail: each finds the violation planted in a small source.
+#[test]
+fn the_checks_find_what_they_look_for() {
+    let file = Path::new("engine/requests.rs");
+    let code = |s: &str| without_tests(&code_only(s));
+
+    let (bad, _) = upward_uses(
+        file,
+        "engine::requests",
+        &code("use crate::report::{self, csv_out::Csv};"),
+    );
+    assert_eq!(bad.len(), 2, "{bad:?}");
+    let (bad, _) = upward_uses(
+        file,
+        "engine::requests",
+        &code("fn f() { crate::check::check(x) }"),
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let (bad, _) = upward_uses(
+        Path::new("timeline.rs"),
+        "timeline",
+        &code("use super::engine::simulate;"),
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    // Downward and same-layer uses, and uses in comments, strings and tests, are fine.
+    let fine = code(
+        "use crate::{calendar::Instant, money::Money};\nuse super::outcome::Results;\n\
+         // crate::report::x\nconst S: &str = \"crate::report::x\";\n\
+         #[cfg(test)]\nmod tests { use crate::report::x; }\n",
+    );
+    assert_eq!(
+        upward_uses(file, "engine::requests", &fine).0,
+        Vec::<String>::new()
+    );
+
+    let impure = code(
+        "use std::io::Write;\nuse std::{env, fmt};\nfn f() { println!(\"x\"); \
+         let _ = std::fs::read(p); let t = chrono::Utc::now(); File::open(p) }",
+    );
+    assert_eq!(
+        impure_uses(file, &impure).len(),
+        6,
+        "{:?}",
+        impure_uses(file, &impure)
+    );
+    let pure = code("use std::fmt::Write;\n// println!\nfn f() -> &'static str { \"std::fs\" }\n#[cfg(test)]\nfn t() { std::fs::read(p); }");
+    assert_eq!(impure_uses(file, &pure), Vec::<String>::new());
+}
