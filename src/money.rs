@@ -10,8 +10,9 @@
 //! usage is summed in a fixed-point `i128` ([`UsageSum`]); discounts and refunds are
 //! computed in integers and rounded once; and `Money`'s `+` and `-` are exact or stop the
 //! program — they never round. The load limits (`docs/limits.md`: 12 integer digits an
-//! amount, 10^8 rows a table, `money_scale` ≤ 8) keep every total below 10^21, so no run
-//! of a loaded scenario can reach that stop.
+//! amount, 10^8 rows a table, `money_scale` ≤ 8) keep every amount a run forms below
+//! 3.1 × 10^20, where `Decimal` is exact up to 7.9 × 10^20 at scale 8, so no run of a
+//! loaded scenario can reach that stop.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
@@ -67,7 +68,7 @@ impl Money {
 /// Why `Money`'s operators may stop the program: they never round, and the load limits
 /// make an unrepresentable result impossible for a loaded scenario.
 const INEXACT: &str = "money arithmetic beyond Decimal's exact range; \
-    the load limits of docs/limits.md keep every amount below 10^21, so this is a bug";
+    the load limits of docs/limits.md keep every amount below 3.1 × 10^20, so this is a bug";
 
 /// Powers of ten that fit an `i128` (10^0 … 10^38).
 const POW10: [i128; 39] = {
@@ -213,9 +214,9 @@ pub const USAGE_FRACTION_DIGITS: u32 = 10;
 /// Fraction digits of `percent_off` (SPEC §3).
 pub const PERCENT_FRACTION_DIGITS: u32 = 4;
 
-/// The largest `money_scale` (SPEC §3: 0–8). Totals stay below 10^21 under the load
-/// limits, and 21 integer digits + 8 fraction digits fit `Decimal`'s 96-bit mantissa
-/// (< 7.9 × 10^28).
+/// The largest `money_scale` (SPEC §3: 0–8). Every amount stays below 3.1 × 10^20 under
+/// the load limits: at scale 8 a mantissa below 3.1 × 10^28, inside `Decimal`'s 96 bits
+/// (7.9 × 10^28).
 pub const MAX_MONEY_SCALE: u32 = 8;
 
 /// The exact sum of usage amounts: a fixed-point `i128` with [`USAGE_FRACTION_DIGITS`]
@@ -281,7 +282,7 @@ impl MoneyRules {
     }
 
     /// A bill's list amount: the exact sum of its usage, rounded once to the scale. None
-    /// when the rounded sum does not fit a `Decimal` (beyond 10^20 at scale 8; a loaded
+    /// when the rounded sum does not fit a `Decimal` (7.9 × 10^20 and up at scale 8; a loaded
     /// scenario's sums stay below 10^20).
     pub fn round_sum(&self, sum: UsageSum) -> Option<Money> {
         let m = if self.scale >= USAGE_FRACTION_DIGITS {
@@ -396,8 +397,8 @@ pub enum AmountError {
 }
 
 /// Integer digits an input amount may have (leading zeros do not count). With at most 10^8
-/// rows a table, every file's amounts sum below 10^20 and every total of a run below
-/// 10^21: see `docs/limits.md` for the arithmetic.
+/// rows a table, every file's amounts sum below 10^20 and every amount a run forms stays
+/// below 3.1 × 10^20: see `docs/limits.md` for the arithmetic.
 pub const MAX_INTEGER_DIGITS: usize = 12;
 
 /// Parses a SPEC §3 decimal string: `-?digits[.digits]`, no `+`, exponent, `.5` or `5.`,

@@ -5,6 +5,7 @@ mod generate;
 mod golden;
 mod hostile;
 mod invariants;
+mod limits;
 mod metamorphic;
 mod properties;
 mod util;

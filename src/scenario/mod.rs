@@ -10,6 +10,55 @@ mod table;
 pub use reader::load;
 pub use settings::{Policy, Settings, Unsettled};
 
+/// The last line of a table a row may start on: the header and 10^8 lines of rows (blank
+/// lines count). It bounds every table's rows, so with amounts below 10^12 (12 integer
+/// digits) each file's amounts sum below 10^20 and every amount a run forms stays below
+/// 3.1 × 10^20, which `Decimal` holds exactly at `money_scale` 8; and ids stay far inside
+/// their 32-bit indices. See `docs/limits.md`.
+pub const MAX_TABLE_LINE: u64 = 100_000_001;
+
+/// The horizon's bounds as local (year, month): from 0001-01 up to the start of 9999-12.
+/// Reports print RFC 3339 times, whose years have four digits; a cycle may start up to a
+/// week before `start` (weekly) and bills are issued up to a month after `end` (the monthly
+/// cycle containing the last usage, a deferral to the next month), so the horizon keeps a
+/// month clear of year 10000.
+pub const HORIZON_MONTHS: ((i32, u32), (i32, u32)) = ((1, 1), (9999, 12));
+
+/// The setting and message when `[start, end)` is outside [`HORIZON_MONTHS`].
+fn horizon_limit(
+    calendar: &crate::calendar::Calendar,
+    start: Instant,
+    end: Instant,
+) -> Option<(&'static str, String)> {
+    let ((first_year, _), (last_year, last_month)) = HORIZON_MONTHS;
+    if calendar.month_of(start).0 < first_year {
+        return Some((
+            "start",
+            format!(
+                "{} is before {first_year:04}-01-01: reports print four-digit years (docs/limits.md)",
+                calendar.format_time(start)
+            ),
+        ));
+    }
+    // `end` itself may be the first instant of the last month: nothing happens in it.
+    if calendar.month_of(Instant(end.0 - 1)) >= (last_year, last_month) {
+        return Some((
+            "end",
+            format!(
+                "{} is after {last_year:04}-{last_month:02}-01: bills are issued up to a month after `end`, \
+                 and reports print four-digit years (docs/limits.md)",
+                calendar.format_time(end)
+            ),
+        ));
+    }
+    None
+}
+
+/// The longest id (account, enterprise, resource, product, coupon) in bytes: ids are copied
+/// into every report row that names them, so a megabyte id would make megabyte rows.
+/// 2048 bytes hold any provider's resource id (an AWS ARN is at most 2048 characters).
+pub const MAX_ID_BYTES: usize = 2048;
+
 use crate::calendar::{Cycle, Instant};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
 use crate::money::Money;

@@ -11,16 +11,13 @@ use super::{
 use crate::calendar::{Cycle, Instant};
 use crate::error::{Error, Problems};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
-use crate::money::{parse_decimal, AmountError, Money};
+use crate::money::{
+    parse_decimal, AmountError, Money, PERCENT_FRACTION_DIGITS, USAGE_FRACTION_DIGITS,
+};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Usage amounts may carry this many fraction digits (SPEC §3).
-const USAGE_FRACTION_DIGITS: u32 = 10;
-/// `percent_off` may carry this many fraction digits (SPEC §3).
-const PERCENT_FRACTION_DIGITS: u32 = 4;
 
 /// Reads and validates the scenario in `dir`.
 pub fn load(dir: &Path) -> Result<Scenario, Error> {
@@ -103,6 +100,18 @@ impl Reader<'_> {
         let v = row.get(col);
         if v.is_empty() {
             row.problem(problems, col, "expected an id, got an empty field");
+            return None;
+        }
+        if v.len() > super::MAX_ID_BYTES {
+            row.problem(
+                problems,
+                col,
+                format!(
+                    "id of {} bytes is too long (at most {} bytes)",
+                    v.len(),
+                    super::MAX_ID_BYTES
+                ),
+            );
             return None;
         }
         Some(v.into())

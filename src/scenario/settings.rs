@@ -169,7 +169,11 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
             at(
                 m.span(),
                 "max_linked",
-                format!("expected an integer >= 1, got {}", m.get_ref()),
+                format!(
+                    "expected an integer from 1 to {}, got {}",
+                    u32::MAX,
+                    m.get_ref()
+                ),
             );
             300
         }
@@ -237,6 +241,12 @@ pub(super) fn parse(text: &str, dir_name: &str, problems: &mut Problems) -> Opti
             .as_ref()
             .map_or(0, |e| line_of(text, e.span().start));
         problems.push(FILE, line, "end", "expected `end` to be after `start`");
+        return None;
+    }
+    if let Some((key, message)) = super::horizon_limit(&calendar, start, end) {
+        let at = if key == "end" { &raw.end } else { &raw.start };
+        let line = at.as_ref().map_or(0, |v| line_of(text, v.span().start));
+        problems.push(FILE, line, key, message);
         return None;
     }
 
