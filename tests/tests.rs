@@ -8,4 +8,5 @@ mod invariants;
 mod limits;
 mod metamorphic;
 mod properties;
+mod scale;
 mod util;
