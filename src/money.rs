@@ -55,11 +55,13 @@ impl Money {
 
     /// `self + rhs`, exactly, or None when the exact result does not fit a `Decimal` (where
     /// `Decimal`'s own `+` would round it to fewer fraction digits).
+    #[inline]
     pub fn checked_add(self, rhs: Money) -> Option<Money> {
         exact_sum(self.0, rhs.0, false).map(Money)
     }
 
     /// `self - rhs`, exactly, or None when the exact result does not fit a `Decimal`.
+    #[inline]
     pub fn checked_sub(self, rhs: Money) -> Option<Money> {
         exact_sum(self.0, rhs.0, true).map(Money)
     }
@@ -82,18 +84,37 @@ const POW10: [i128; 39] = {
 };
 
 /// `a ± b` on the mantissas at the finer of the two scales: exact, or None when the result
-/// needs more than `Decimal`'s 96-bit mantissa.
+/// needs more than `Decimal`'s 96-bit mantissa. Integer arithmetic on the mantissas, not
+/// `Decimal`'s own `+`: that one rounds instead of failing, and is slower here.
+#[inline]
 fn exact_sum(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
-    let (sa, sb) = (a.scale(), b.scale());
-    let scale = sa.max(sb);
-    let (mut ma, mut mb) = (a.mantissa(), b.mantissa());
-    if sa != sb {
-        // Scales differ by at most 28, and each mantissa is below 2^96.
-        ma = ma.checked_mul(POW10[(scale - sa) as usize])?;
-        mb = mb.checked_mul(POW10[(scale - sb) as usize])?;
+    let scale = a.scale();
+    if scale != b.scale() {
+        // Mostly `Money::ZERO` (scale 0) beside an amount at `money_scale`: no digits to
+        // align.
+        if b.is_zero() {
+            return Some(a);
+        }
+        if a.is_zero() {
+            return Some(if subtract { -b } else { b });
+        }
+        return exact_sum_rescaled(a, b, subtract);
     }
-    // Mantissas below 2^127 after scaling cannot overflow an i128 when both are below 2^96;
-    // checked anyway, as scaling can bring them near it.
+    // Both mantissas are below 2^96, so neither result can overflow an i128.
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    let m = if subtract { ma - mb } else { ma + mb };
+    Decimal::try_from_i128_with_scale(m, scale).ok()
+}
+
+/// [`exact_sum`] of non-zero amounts at different scales.
+#[cold]
+fn exact_sum_rescaled(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
+    let (sa, sb) = (a.scale(), b.scale());
+    // Scales differ by at most 28 and each mantissa is below 2^96: scaling up is checked,
+    // and then so is the sum, as scaling can bring a mantissa near 2^127.
+    let scale = sa.max(sb);
+    let ma = a.mantissa().checked_mul(POW10[(scale - sa) as usize])?;
+    let mb = b.mantissa().checked_mul(POW10[(scale - sb) as usize])?;
     let m = if subtract {
         ma.checked_sub(mb)?
     } else {
@@ -104,6 +125,7 @@ fn exact_sum(a: Decimal, b: Decimal, subtract: bool) -> Option<Decimal> {
 
 impl Add for Money {
     type Output = Money;
+    #[inline]
     fn add(self, rhs: Money) -> Money {
         self.checked_add(rhs).expect(INEXACT)
     }
@@ -117,6 +139,7 @@ impl AddAssign for Money {
 
 impl Sub for Money {
     type Output = Money;
+    #[inline]
     fn sub(self, rhs: Money) -> Money {
         self.checked_sub(rhs).expect(INEXACT)
     }
@@ -178,7 +201,7 @@ impl Rounding {
     /// `round(n / d)` of integers, `d > 0`, exactly.
     fn div(self, n: i128, d: u128) -> i128 {
         let m = n.unsigned_abs();
-        let (q, r) = (m / d, m % d);
+        let (q, r) = divmod(m, d);
         let q = q + u128::from(self.rounds_up(q, r, d));
         // |q| <= |n|, so it fits back.
         let q = q as i128;
@@ -195,16 +218,26 @@ impl Rounding {
     fn mul_div(self, a: i128, p: u64, w: u64) -> i128 {
         let (p, w) = (u128::from(p), u128::from(w));
         let m = a.unsigned_abs();
-        let (qa, ra) = (m / w, m % w);
+        let (qa, ra) = divmod(m, w);
         // qa × p <= m × p / w <= m, and ra × p < w × p <= 2^128.
-        let low = ra * p;
-        let (q, r) = (qa * p + low / w, low % w);
+        let (low_q, r) = divmod(ra * p, w);
+        let q = qa * p + low_q;
         let q = (q + u128::from(self.rounds_up(q, r, w))) as i128;
         if a < 0 {
             -q
         } else {
             q
         }
+    }
+}
+
+/// `(n / d, n % d)`, in 64 bits when both fit: a 128-bit division is a library call many
+/// times slower, and real amounts fit 64 bits.
+#[inline]
+fn divmod(n: u128, d: u128) -> (u128, u128) {
+    match (u64::try_from(n), u64::try_from(d)) {
+        (Ok(n), Ok(d)) => (u128::from(n / d), u128::from(n % d)),
+        _ => (n / d, n % d),
     }
 }
 
