@@ -135,9 +135,9 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
     let (start, end) = (run.s.settings.start, run.s.settings.end);
     // Each account's resources, in the component's (resource id) order: grouped once, as
     // filtering all resources per account is quadratic in a main's linked accounts.
-    let mut owned: Vec<Vec<crate::ids::ResourceId>> = vec![Vec::new(); run.accounts.len()];
+    let mut resources_of: Vec<Vec<crate::ids::ResourceId>> = vec![Vec::new(); run.accounts.len()];
     for &r in &run.comp.resources {
-        owned[run.local(run.s.resources[r.index()].account)].push(r);
+        resources_of[run.local(run.s.resources[r.index()].account)].push(r);
     }
     let mut rows = Vec::new();
     for (a, acc) in run.accounts.iter().enumerate() {
@@ -148,7 +148,7 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
             let owner = main.map_or((acc.id, RuleId::B7), |m| (m, RuleId::T6));
             push_segment(&mut segments, from.max(start), to, owner);
         }
-        for &r in &owned[a] {
+        for &r in &resources_of[a] {
             rows.extend(
                 segments
                     .iter()
