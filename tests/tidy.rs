@@ -26,6 +26,15 @@ const LAYERS: &[&[&str]] = &[
     &["error"],
     &["scenario"],
     &["timeline"],
+    // The engine, bottom up: pricing and the row types; a linked account's history; the
+    // state a run changes, behind its invariants; what decides events and what is
+    // computed after the run, both on the state; the processing loop; `simulate`.
+    &["engine::pricing"],
+    &["engine::outcome"],
+    &["engine::trusteeship"],
+    &["engine::state"],
+    &["engine::requests", "engine::intervals"],
+    &["engine::component"],
     &["engine"],
     &["report"],
     &["generate"],
@@ -561,6 +570,13 @@ fn the_checks_find_what_they_look_for() {
         &code("use super::engine::simulate;"),
     );
     assert_eq!(bad.len(), 1, "{bad:?}");
+    // Inside the engine too: the request handlers sit below the processing loop.
+    let (bad, _) = upward_uses(
+        file,
+        "engine::requests",
+        &code("use super::component::run;"),
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
     // Downward and same-layer uses, and uses in comments, strings and tests, are fine.
     let fine = code(
         "use crate::{calendar::Instant, money::Money};\nuse super::outcome::Results;\n\
@@ -584,4 +600,77 @@ fn the_checks_find_what_they_look_for() {
     );
     let pure = code("use std::fmt::Write;\n// println!\nfn f() -> &'static str { \"std::fs\" }\n#[cfg(test)]\nfn t() { std::fs::read(p); }");
     assert_eq!(impure_uses(file, &pure), Vec::<String>::new());
+}
+
+/// The `// rule ID:` markers of `text`: the ids of each `rule A, B:` in a comment.
+fn rule_markers(text: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for line in text.lines() {
+        let Some((_, comment)) = line.split_once("//") else {
+            continue;
+        };
+        for (k, _) in comment.match_indices("rule ") {
+            let rest = &comment[k + "rule ".len()..];
+            let Some((list, _)) = rest.split_once(':') else {
+                continue;
+            };
+            let list: Vec<&str> = list.split(", ").map(str::trim).collect();
+            let is_id = |id: &&str| {
+                id.len() >= 2
+                    && id.starts_with(['L', 'T', 'B', 'E'])
+                    && id[1..].chars().all(|c| c.is_ascii_digit() || c == '.')
+            };
+            if list.iter().all(is_id) {
+                ids.extend(list.iter().map(|id| id.to_string()));
+            }
+        }
+    }
+    ids
+}
+
+/// One grep for a SPEC id lands on the code that decides it: every `RuleId` has a
+/// `// rule ID:` marker (the SPEC spelling, `T5.1`) outside `rules.rs`, at the code that
+/// decides it or, for a rule that holds by construction (T4, L6), where that construction
+/// is.
+#[test]
+fn every_rule_is_marked_where_it_is_decided() {
+    let src = crate::util::root().join("src");
+    let rules = std::fs::read_to_string(src.join("rules.rs")).expect("read rules.rs");
+    let body = rules
+        .split_once("pub enum RuleId {")
+        .and_then(|(_, rest)| rest.split_once('}'))
+        .map(|(body, _)| body)
+        .expect("rules.rs defines enum RuleId");
+    let ids: Vec<String> = tokens(&code_only(body))
+        .into_iter()
+        .filter_map(|(t, _)| match t {
+            Tok::Ident(id) => Some(id.replace('_', ".")),
+            _ => None,
+        })
+        .collect();
+    assert!(ids.len() >= 29, "only {} rule ids read", ids.len());
+    let mut marked = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src/").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path != src.join("rules.rs") {
+                let text = std::fs::read_to_string(&path).expect("read a source file");
+                marked.extend(rule_markers(&text));
+            }
+        }
+    }
+    let missing: Vec<&String> = ids.iter().filter(|id| !marked.contains(id)).collect();
+    assert!(
+        missing.is_empty(),
+        "rules without a `// rule ID:` marker in src/: {missing:?}"
+    );
+    let unknown: Vec<&String> = marked.iter().filter(|id| !ids.contains(id)).collect();
+    assert!(unknown.is_empty(), "markers naming no RuleId: {unknown:?}");
+    assert_eq!(
+        rule_markers("// rule L1, T3, T5.1: x; rule B1: y\n// a rule of thumb: z"),
+        ["L1", "T3", "T5.1", "B1"]
+    );
 }

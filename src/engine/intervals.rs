@@ -1,8 +1,8 @@
 //! Consequences computed once a component has run: arrears, availability (L2, B4),
 //! ownership (T6, B7), invoices (L4, B6) and the per-account summary.
 
-use super::component::Run;
 use super::outcome::{AvailabilityRow, BillRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use super::state::Run;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;
@@ -23,14 +23,14 @@ impl Arrears {
 /// SPEC §5.5: an unsettled bill puts its payer in arrears from `issued_at + grace_hours`
 /// until fully settled. Unions the intervals of each payer, clipped to `end`.
 fn arrears(run: &Run<'_>, end: Instant) -> Vec<Arrears> {
-    let grace = i64::from(run.s.settings.policy.grace_hours) * 3600;
-    let mut raw: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); run.accounts.len()];
-    for (i, row) in run.bills.iter().enumerate() {
+    let grace = i64::from(run.scenario().settings.policy.grace_hours) * 3600;
+    let mut raw: Vec<Vec<(Instant, Instant)>> = vec![Vec::new(); run.accounts().len()];
+    for (i, row) in run.bills().iter().enumerate() {
         if !row.short_at_issue() {
             continue;
         }
         let from = row.bill.issued_at.plus_seconds(grace);
-        let to = run.settled_at.get(&i).copied().unwrap_or(end).min(end);
+        let to = run.settled_at(i).unwrap_or(end).min(end);
         if from < to {
             raw[run.local(row.payer)].push((from, to));
         }
@@ -72,8 +72,9 @@ fn push_segment<T: PartialEq>(
 
 /// The active main of each local account over the horizon: `(from, main)` steps.
 fn main_steps(run: &Run<'_>, a: usize, start: Instant) -> Vec<(Instant, Option<AccountId>)> {
-    let mut steps = vec![(start, run.accounts[a].history.active_main(start))];
-    for tr in &run.accounts[a].history.transitions {
+    let history = run.account(a).history();
+    let mut steps = vec![(start, history.active_main(start))];
+    for tr in history.transitions() {
         if tr.active > start {
             steps.push((tr.active, tr.main));
         }
@@ -83,10 +84,10 @@ fn main_steps(run: &Run<'_>, a: usize, start: Instant) -> Vec<(Instant, Option<A
 
 /// availability.csv rows of the component (SPEC §5.6).
 pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
-    let (start, end) = (run.s.settings.start, run.s.settings.end);
+    let (start, end) = (run.scenario().settings.start, run.scenario().settings.end);
     let arrears = arrears(run, end);
     let mut rows = Vec::new();
-    for a in 0..run.accounts.len() {
+    for a in 0..run.accounts().len() {
         let steps = main_steps(run, a, start);
         let mut points: Vec<Instant> = vec![start];
         points.extend(steps.iter().map(|s| s.0));
@@ -104,9 +105,11 @@ pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
             let to = points.get(k + 1).copied().unwrap_or(end);
             let step = steps.partition_point(|s| s.0 <= from);
             let main = steps[step.saturating_sub(1)].1;
+            // rule L2: a linked account is unavailable while its active main is in
+            // arrears; rule B4: an account in arrears has its own resources unavailable.
             let cause = match main {
                 Some(m) if arrears[run.local(m)].contains(from) => Some((m, RuleId::L2)),
-                _ if arrears[a].contains(from) => Some((run.accounts[a].id, RuleId::B4)),
+                _ if arrears[a].contains(from) => Some((run.account(a).id(), RuleId::B4)),
                 _ => None,
             };
             push_segment(&mut segments, from, to, cause);
@@ -115,7 +118,7 @@ pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
             segments
                 .into_iter()
                 .map(|(from, to, cause)| AvailabilityRow {
-                    account: run.accounts[a].id,
+                    account: run.account(a).id(),
                     from,
                     to,
                     status: if cause.is_some() {
@@ -132,20 +135,22 @@ pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
 
 /// ownership.csv rows (SPEC §5.9): a linked account's resources belong to its active main.
 pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
-    let (start, end) = (run.s.settings.start, run.s.settings.end);
+    let (start, end) = (run.scenario().settings.start, run.scenario().settings.end);
     // Each account's resources, in the component's (resource id) order: grouped once, as
     // filtering all resources per account is quadratic in a main's linked accounts.
-    let mut resources_of: Vec<Vec<crate::ids::ResourceId>> = vec![Vec::new(); run.accounts.len()];
-    for &r in &run.comp.resources {
-        resources_of[run.local(run.s.resources[r.index()].account)].push(r);
+    let mut resources_of: Vec<Vec<crate::ids::ResourceId>> = vec![Vec::new(); run.accounts().len()];
+    for &r in &run.component().resources {
+        resources_of[run.local(run.scenario().resources[r.index()].account)].push(r);
     }
     let mut rows = Vec::new();
-    for (a, acc) in run.accounts.iter().enumerate() {
+    for (a, acc) in run.accounts().iter().enumerate() {
         let steps = main_steps(run, a, start);
         let mut segments = Vec::new();
         for (k, &(from, main)) in steps.iter().enumerate() {
             let to = steps.get(k + 1).map_or(end, |s| s.0).min(end);
-            let owner = main.map_or((acc.id, RuleId::B7), |m| (m, RuleId::T6));
+            // rule T6: a linked account's resources belong to its active main; rule B7:
+            // else to their account.
+            let owner = main.map_or((acc.id(), RuleId::B7), |m| (m, RuleId::T6));
             push_segment(&mut segments, from.max(start), to, owner);
         }
         for &r in &resources_of[a] {
@@ -167,7 +172,7 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
 
 /// invoices.csv rows (SPEC §5.8), keyed for merging.
 pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
-    let calendar = &run.s.settings.calendar;
+    let calendar = &run.scenario().settings.calendar;
     let mut sums: BTreeMap<((i32, u32), AccountId, AccountId), Money> = BTreeMap::new();
     // Neighbouring bills mostly share a cycle start: remember the last month looked up.
     let mut last = (Instant(i64::MIN), (0, 0));
@@ -182,13 +187,13 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
         *sums.entry(key).or_insert(Money::ZERO) += amount;
     };
     // Cash paid at issue, then what the few settled bills received later.
-    for row in run.bills.iter() {
+    for row in run.bills().iter() {
         if row.paid_at_issue.is_positive() {
             add(row, row.paid_at_issue, &mut last);
         }
     }
-    for (&i, &later) in &run.settled {
-        add(&run.bills[i], later, &mut last);
+    for (i, later) in run.settled() {
+        add(run.bill(i), later, &mut last);
     }
     sums.into_iter()
         .filter(|(_, amount)| amount.is_positive())
@@ -197,6 +202,8 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
             recipient,
             account,
             amount,
+            // rule L4: invoices go to the bill's payer; rule B6: an account is invoiced for
+            // what it paid itself. Refunds do not reduce them (docs/interpretations.md 22).
             rule: if recipient != account {
                 RuleId::L4
             } else {
@@ -209,10 +216,10 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
 /// summary.csv rows: what each account incurred, what it paid for, and its final balance.
 pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
     let mut rows: Vec<SummaryRow> = run
-        .accounts
+        .accounts()
         .iter()
         .map(|acc| SummaryRow {
-            account: acc.id,
+            account: acc.id(),
             list: Money::ZERO,
             discount: Money::ZERO,
             coupon: Money::ZERO,
@@ -220,11 +227,11 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
             outstanding: Money::ZERO,
             paid_as_payer: Money::ZERO,
             outstanding_as_payer: Money::ZERO,
-            balance_end: acc.balance,
+            balance_end: acc.balance(),
         })
         .collect();
     // Amounts as paid at issue; later settlements are added below, bill by bill.
-    for row in run.bills.iter() {
+    for row in run.bills().iter() {
         let paid = row.paid_at_issue;
         let outstanding = row.payable() - paid;
         let r = &mut rows[run.local(row.bill.account)];
@@ -237,8 +244,8 @@ pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
         p.paid_as_payer += paid;
         p.outstanding_as_payer += outstanding;
     }
-    for (&i, &later) in &run.settled {
-        let row = &run.bills[i];
+    for (i, later) in run.settled() {
+        let row = run.bill(i);
         let r = &mut rows[run.local(row.bill.account)];
         r.paid += later;
         r.outstanding -= later;

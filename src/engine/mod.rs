@@ -6,6 +6,7 @@ mod intervals;
 pub mod outcome;
 pub(crate) mod pricing;
 mod requests;
+mod state;
 pub mod trusteeship;
 
 use crate::scenario::Scenario;
@@ -17,7 +18,7 @@ use rayon::prelude::*;
 struct Part {
     /// What settlements paid of its bills after issue.
     settled: Vec<(outcome::BillRef, crate::money::Money)>,
-    rows: component::ComponentRows,
+    rows: state::ComponentRows,
     availability: Vec<outcome::AvailabilityRow>,
     ownership: Vec<outcome::OwnershipRow>,
     invoices: Vec<outcome::InvoiceRow>,
@@ -26,23 +27,22 @@ struct Part {
 
 fn simulate_component(
     scenario: &Scenario,
-    owned: &component::Owned,
+    owned: &state::Owned,
     comp: &Component,
     bills: &mut [BillRow],
 ) -> Part {
-    let mut run = component::Run::new(scenario, owned, comp, bills);
-    run.run();
+    let mut run = state::Run::new(scenario, owned, comp, bills);
+    component::run(&mut run);
     Part {
         settled: run
-            .settled
-            .iter()
-            .map(|(&i, &amount)| (outcome::BillRef::from(&run.bills[i]), amount))
+            .settled()
+            .map(|(i, amount)| (outcome::BillRef::from(run.bill(i)), amount))
             .collect(),
         availability: intervals::availability(&run),
         ownership: intervals::ownership(&run),
         invoices: intervals::invoices(&run),
         summary: intervals::summary(&run),
-        rows: run.rows,
+        rows: run.into_rows(),
     }
 }
 
@@ -56,7 +56,7 @@ pub fn simulate(
     mut bills: Vec<Vec<BillRow>>,
     on_component: &(dyn Fn() + Sync),
 ) -> Results {
-    let owned = component::Owned::new(scenario);
+    let owned = state::Owned::new(scenario);
     // `collect` into a Vec keeps component order whatever the scheduling.
     let parts: Vec<Part> = components
         .par_iter()

@@ -124,6 +124,8 @@ pub fn apply_coupons(
             c.coupon.id,
         )
     });
+    // rule T4 holds by construction: `owned` are the pricing account's coupons only
+    // (`Run::take_coupons`).
     let mut takes = Vec::new();
     for i in usable {
         if !payable.is_positive() {
@@ -145,6 +147,8 @@ pub fn apply_coupons(
 /// The pricing account (L5, T2): the main for main-paid bills, except AliTelecom products,
 /// which stay priced by the incurring account.
 pub fn pricing_account(payer: AccountId, incurring: AccountId, is_alitelecom: bool) -> AccountId {
+    // rule L5: linked accounts share the main's discounts and coupons; rule T2: not for
+    // AliTelecom fees, which the linked account prices with its own.
     if payer != incurring && !is_alitelecom {
         payer
     } else {

@@ -10,6 +10,8 @@ use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::rules::RuleId;
 use crate::scenario::SubscriptionPayer;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// A bill's reference instant `x` (SPEC §5.2): the one instant its payer, its rule and its
 /// discount are decided at. The start of its cycle — so the cycle containing a request stays
@@ -41,16 +43,37 @@ pub struct Transition {
     pub main: Option<AccountId>,
 }
 
-/// A linked account's transitions, in request order.
+/// A linked account's transitions, in request order. Only [`History::push`] adds to it.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    pub transitions: Vec<Transition>,
+    transitions: Vec<Transition>,
 }
 
 impl History {
+    /// Appends a transition. The questions below scan from the end, which is right only
+    /// because active times never decrease: E5 rejects a request while another is pending,
+    /// so each request is made at or after the previous one's active time.
+    pub fn push(&mut self, tr: Transition) {
+        debug_assert!(tr.active >= tr.request, "active at or after its request");
+        debug_assert!(
+            self.transitions
+                .last()
+                .is_none_or(|last| tr.request >= last.active),
+            "E5: no request while another is pending, so active times never decrease"
+        );
+        self.transitions.push(tr);
+    }
+
+    /// The transitions, in request (and so active) order.
+    pub fn transitions(&self) -> &[Transition] {
+        &self.transitions
+    }
+
     /// The main whose relationship is active at `t` (state after everything processed so
     /// far): the last transition active at or before `t`.
     pub fn active_main(&self, t: Instant) -> Option<AccountId> {
+        // A deferred relationship is active from the very start of its active instant,
+        // before the bills issued then (docs/interpretations.md 9).
         self.transitions
             .iter()
             .rev()
@@ -67,6 +90,9 @@ impl History {
     /// §5.2): the state after applying every transition requested strictly before `x` and
     /// active at or before `x`; `None` means the account pays itself.
     pub fn main_for_cycle(&self, x: Instant) -> Option<AccountId> {
+        // rule T3: a request changes the payer only for cycles that start strictly after
+        // it (`request < x`); rule T5.1: a deferred one not before its active time; rule L1:
+        // the main pays every cycle its relationship is in effect.
         self.transitions
             .iter()
             .rev()
@@ -84,6 +110,8 @@ impl History {
             .rev()
             .find(|tr| tr.request < issued_at);
         if let Some(r) = last {
+            // rule T3: the cycle containing the request stays with the old payer.
+            // rule T5.1: a deferred request leaves it with the old payer until it is active.
             let applies = r.request < x && r.active <= x;
             if !applies {
                 return if r.request >= x {
@@ -93,6 +121,8 @@ impl History {
                 };
             }
         }
+        // rule L1: the main pays while the trusteeship is in effect; rule B1: else the
+        // account pays its own bills.
         if payer_is_main {
             RuleId::L1
         } else {
@@ -103,6 +133,7 @@ impl History {
     /// Whether an establish or modify active at or before `t` was ever made (T6): such an
     /// account's resources were transferred and lose their monetary value.
     pub fn ever_transferred(&self, t: Instant) -> bool {
+        // rule T6: transferred resources have no monetary value.
         self.transitions
             .iter()
             .any(|tr| tr.change != Change::Remove && tr.active <= t)
@@ -111,6 +142,7 @@ impl History {
     /// Mains this account counts against at `t` (T8, E3): the active main and the main of a
     /// pending request.
     pub fn counts_for(&self, t: Instant, main: AccountId) -> bool {
+        // rule T8, E3: "active or pending" (docs/interpretations.md 11).
         self.active_main(t) == Some(main) || self.pending(t).is_some_and(|p| p.main == Some(main))
     }
 
@@ -120,9 +152,76 @@ impl History {
     }
 }
 
+/// How many accounts count each account of a component as their active or pending main
+/// (E3, T7, T8), kept up to date as requests are made and deferred ones become active.
+/// Counting afresh would scan every account of the component per request: quadratic in
+/// the linked accounts of one main.
+#[derive(Debug)]
+pub struct LinkedCounts {
+    /// By local account: the accounts counting it as their active or pending main.
+    counts: Vec<u32>,
+    /// By local account: the mains (local) it counts against now — its active main and
+    /// the main of its pending request (SPEC §5.10, `History::counts_for`).
+    counted: Vec<[Option<usize>; 2]>,
+    /// Deferred requests not yet active: (active time, local linked account). E5 allows no
+    /// other request of the account while one is pending, so no entry goes stale.
+    pending: BinaryHeap<Reverse<(Instant, usize)>>,
+}
+
+impl LinkedCounts {
+    pub fn new(accounts: usize) -> LinkedCounts {
+        LinkedCounts {
+            counts: vec![0; accounts],
+            counted: vec![[None; 2]; accounts],
+            pending: BinaryHeap::new(),
+        }
+    }
+
+    /// Active-or-pending linked accounts of the local account `main`.
+    pub fn count(&self, main: usize) -> usize {
+        self.counts[main] as usize
+    }
+
+    /// The next account whose pending request is active at `t`, taken off the queue: call
+    /// [`Self::refresh`] for it.
+    pub fn due(&mut self, t: Instant) -> Option<usize> {
+        let &Reverse((at, l)) = self.pending.peek()?;
+        (at <= t).then(|| {
+            self.pending.pop();
+            l
+        })
+    }
+
+    /// Recounts the local account `l` from its `history` at `t` (after a transition, or
+    /// once its pending one is active); `local` maps a main to its local index.
+    pub fn refresh(
+        &mut self,
+        l: usize,
+        t: Instant,
+        history: &History,
+        local: impl Fn(AccountId) -> usize,
+    ) {
+        let active = history.active_main(t);
+        let pending = history.pending(t);
+        let other = pending.and_then(|p| p.main).filter(|&m| Some(m) != active);
+        let now = [active.map(&local), other.map(&local)];
+        for m in self.counted[l].into_iter().flatten() {
+            self.counts[m] -= 1;
+        }
+        for m in now.into_iter().flatten() {
+            self.counts[m] += 1;
+        }
+        self.counted[l] = now;
+        if let Some(p) = pending {
+            self.pending.push(Reverse((p.active, l)));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
 
     const M: AccountId = AccountId(9);
 
@@ -224,5 +323,59 @@ mod tests {
         assert_eq!(h.bill_rule(Instant(510), Instant(520), false), RuleId::B1);
         assert_eq!(h.active_main(Instant(499)), Some(M));
         assert_eq!(h.active_main(Instant(500)), None);
+    }
+
+    /// The incremental counts equal a fresh count of `History::counts_for` over every account,
+    /// after any sequence of applied, deferred and removing transitions that E5 allows.
+    #[test]
+    fn linked_counts_match_a_fresh_count() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        for _ in 0..200 {
+            let n = rng.gen_range(2..7usize);
+            let mut histories = vec![History::default(); n];
+            let mut counts = LinkedCounts::new(n);
+            let mut t = 0i64;
+            for _ in 0..40 {
+                t += rng.gen_range(0..4);
+                let now = Instant(t);
+                while let Some(l) = counts.due(now) {
+                    counts.refresh(l, now, &histories[l], |m| m.index());
+                }
+                let l = rng.gen_range(0..n);
+                if histories[l].pending(now).is_none() {
+                    let main = rng.gen_range(0..n);
+                    let (change, main) = match rng.gen_range(0..3) {
+                        0 => (Change::Remove, None),
+                        1 => (Change::Modify, Some(AccountId(main as u32))),
+                        _ => (Change::Establish, Some(AccountId(main as u32))),
+                    };
+                    let active = Instant(t + [0, 0, 1, 3][rng.gen_range(0..4)]);
+                    histories[l].push(Transition {
+                        request: now,
+                        active,
+                        change,
+                        main,
+                    });
+                    counts.refresh(l, now, &histories[l], |m| m.index());
+                }
+                for m in 0..n {
+                    let fresh = histories
+                        .iter()
+                        .filter(|h| h.counts_for(now, AccountId(m as u32)))
+                        .count();
+                    assert_eq!(counts.count(m), fresh, "main {m} at {t}: {histories:?}");
+                }
+            }
+        }
+    }
+
+    /// The order `History` relies on is asserted where it is established.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "active times never decrease")]
+    fn a_request_while_one_is_pending_is_refused_by_the_history() {
+        let mut h = History::default();
+        h.push(tr(100, 1000, Change::Establish, Some(M)));
+        h.push(tr(500, 500, Change::Remove, None));
     }
 }
