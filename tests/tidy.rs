@@ -674,3 +674,132 @@ fn every_rule_is_marked_where_it_is_decided() {
         ["L1", "T3", "T5.1", "B1"]
     );
 }
+
+/// The entries of docs/interpretations.md, as (number, text).
+fn interpretations() -> Vec<(u32, String)> {
+    let text = std::fs::read_to_string(crate::util::root().join("docs/interpretations.md"))
+        .expect("read docs/interpretations.md");
+    let mut entries: Vec<(u32, String)> = Vec::new();
+    for line in text.lines() {
+        let number = line
+            .split_once(". **")
+            .and_then(|(n, _)| n.parse::<u32>().ok());
+        match number {
+            Some(n) => entries.push((n, line.to_string())),
+            None if line.starts_with("## ") || line.trim().is_empty() => {
+                entries.push((0, String::new()))
+            }
+            None => {
+                if let Some((_, body)) = entries.last_mut() {
+                    body.push(' ');
+                    body.push_str(line.trim());
+                }
+            }
+        }
+    }
+    entries.retain(|(n, _)| *n > 0);
+    entries
+}
+
+/// The code an entry names: each `file.rs` with the items named right after it
+/// (`` `engine/requests.rs` `holds_back`, `request` ``).
+fn named_code(entry: &str) -> Vec<(String, Vec<String>)> {
+    let parts: Vec<&str> = entry.split('`').collect();
+    let is_item = |s: &str| {
+        !s.is_empty()
+            && s.split("::").all(|seg| {
+                seg.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_')
+                    && seg.chars().all(|c| c.is_alphanumeric() || c == '_')
+            })
+    };
+    let mut named: Vec<(String, Vec<String>)> = Vec::new();
+    let mut open = false;
+    // Odd parts are inside backticks; even parts are the text between them.
+    for (k, part) in parts.iter().enumerate() {
+        if k % 2 == 0 {
+            let gap = part.trim_matches(|c: char| c.is_whitespace() || ",()".contains(c));
+            open = open && (gap.is_empty() || gap == "and");
+        } else if part.ends_with(".rs") {
+            named.push((part.to_string(), Vec::new()));
+            open = true;
+        } else if open && is_item(part) {
+            if let Some((_, items)) = named.last_mut() {
+                items.push(part.to_string());
+            }
+        } else {
+            open = false;
+        }
+    }
+    named
+}
+
+/// docs/interpretations.md promises that each entry names where the code implements it:
+/// every entry names a source file, the file exists, and each item named right after it is
+/// in it, so a renamed function or a moved file shows up here.
+#[test]
+fn every_interpretation_names_code_that_exists() {
+    let src = crate::util::root().join("src");
+    let files: Vec<(String, String)> = {
+        let mut stack = vec![src.clone()];
+        let mut files = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read src/").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(&src).expect("under src/");
+                    let text = std::fs::read_to_string(&path).expect("read a source file");
+                    files.push((rel.to_string_lossy().into_owned(), text));
+                }
+            }
+        }
+        files
+    };
+    let entries = interpretations();
+    assert!(entries.len() >= 40, "only {} entries found", entries.len());
+    let mut bad = Vec::new();
+    for (n, entry) in &entries {
+        let named = named_code(entry);
+        if named.is_empty() {
+            bad.push(format!("entry {n} names no source file"));
+        }
+        for (file, items) in named {
+            // `error.rs` is `src/error.rs`; `reader.rs` is the one file of that name.
+            let exact: Vec<&(String, String)> =
+                files.iter().filter(|(rel, _)| *rel == file).collect();
+            let found = if exact.is_empty() {
+                files
+                    .iter()
+                    .filter(|(rel, _)| rel.ends_with(&format!("/{file}")))
+                    .collect()
+            } else {
+                exact
+            };
+            let [(_, text)] = found[..] else {
+                bad.push(format!(
+                    "entry {n}: `{file}` is no one file of src/ ({} match)",
+                    found.len()
+                ));
+                continue;
+            };
+            let idents: Vec<Tok> = tokens(&code_only(text)).into_iter().map(|t| t.0).collect();
+            for item in items {
+                let missing: Vec<&str> = item
+                    .split("::")
+                    .filter(|seg| !idents.contains(&Tok::Ident(seg.to_string())))
+                    .collect();
+                if !missing.is_empty() {
+                    bad.push(format!("entry {n}: `{item}` is not in `{file}`"));
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "docs/interpretations.md:\n{}",
+        bad.join("\n")
+    );
+}
