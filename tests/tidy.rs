@@ -25,6 +25,9 @@ const LAYERS: &[&[&str]] = &[
     // Problems and errors; `Error::Output` wraps the output module's error.
     &["error"],
     &["scenario"],
+    // Bills as the timeline builds them and the engine prices them (arriving with the
+    // report model work; see PLANNED).
+    &["bill"],
     &["timeline"],
     // The engine, bottom up: pricing and the row types; a linked account's history; the
     // state a run changes, behind its invariants; what decides events and what is
@@ -41,6 +44,10 @@ const LAYERS: &[&[&str]] = &[
     // The commands: the pipeline (`lib.rs`) and the golden comparison that runs it.
     &["check", ""],
 ];
+
+/// LAYERS entries for modules that are on their way (another branch adds them): they may
+/// be absent. Remove a name here once its module is in `src/`.
+const PLANNED: &[&str] = &["bill"];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The
 /// test fails when one is no longer needed, so this list only shrinks.
@@ -496,7 +503,7 @@ fn every_module_has_a_layer() {
     let modules: Vec<String> = sources().into_iter().map(|s| s.module).collect();
     for entry in LAYERS.iter().flat_map(|l| l.iter()) {
         assert!(
-            modules.iter().any(|m| starts_with(&segments(m), entry)),
+            PLANNED.contains(entry) || modules.iter().any(|m| starts_with(&segments(m), entry)),
             "LAYERS names `{entry}`, which is no module of src/"
         );
     }
@@ -800,6 +807,35 @@ fn every_interpretation_names_code_that_exists() {
     assert!(
         bad.is_empty(),
         "docs/interpretations.md:\n{}",
+        bad.join("\n")
+    );
+}
+
+/// Modules that may name a float type: the generator's shares and probabilities, which
+/// never become amounts (it turns them into integer thresholds once, `generate::plan`).
+/// `main.rs` (elapsed seconds) is not scanned.
+const FLOATS_ALLOWED: &[&str] = &["generate"];
+
+/// Money is never a float: no `f32` or `f64` anywhere else in the library.
+#[test]
+fn money_is_never_a_float() {
+    let mut bad = Vec::new();
+    for s in sources() {
+        if FLOATS_ALLOWED
+            .iter()
+            .any(|m| starts_with(&segments(&s.module), m))
+        {
+            continue;
+        }
+        for (t, line) in tokens(&s.code) {
+            if matches!(&t, Tok::Ident(name) if name == "f32" || name == "f64") {
+                bad.push(format!("src/{}:{line}", s.path.display()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "float types outside FLOATS_ALLOWED:\n{}",
         bad.join("\n")
     );
 }
