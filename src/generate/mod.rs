@@ -655,6 +655,12 @@ fn write_events(
     Ok(n)
 }
 
+/// Appends `v` (< 100) as two digits.
+fn push2(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
+}
+
 /// Streams `usage.csv` hour by hour: rows of one hour for every resource, then the next
 /// hour. Only one line buffer is alive at a time. The hot loop of `generate` (10⁸ rows for a
 /// year of a fleet), so rows are written positionally, in [`columns::USAGE`] order.
@@ -674,7 +680,12 @@ fn write_usage(
         writeln!(w, "{}", columns::USAGE.header())?;
         let mut line = String::with_capacity(128);
         for h in 0..hours {
-            let hour_start = h as i64 * HOUR_SECS;
+            // `2026-03-01T05:`, written by the calendar once an hour; a row adds `MM:SS`
+            // (the zone is a whole-hour offset, so a second of the hour is its local
+            // minute and second).
+            let mut hour = String::with_capacity(19);
+            clock.write_time(h as i64 * HOUR_SECS, &mut hour);
+            hour.truncate("YYYY-MM-DDTHH:".len());
             for r in &plan.resources {
                 // (second within the hour, amount, fraction digits of the amount)
                 let usage = match r.billing {
@@ -703,7 +714,10 @@ fn write_usage(
                     continue;
                 };
                 line.clear();
-                clock.write_time(hour_start + i64::from(second), &mut line);
+                line.push_str(&hour);
+                push2(&mut line, second / 60);
+                line.push(':');
+                push2(&mut line, second % 60);
                 line.push(',');
                 line.push_str(&r.id);
                 line.push(',');
