@@ -1,4 +1,7 @@
-//! What a simulation produces: typed report rows, not yet formatted.
+//! What a simulation produces: typed report rows by id, not yet named or formatted
+//! (`crate::report::model` is the view with names and derived cells). Every row is
+//! complete: [`Results::ledger`] yields the payment rows the bills imply, with their
+//! balances.
 //!
 //! Rows that SPEC §6 orders by "processing order" carry a [`ProcKey`], so the rows of
 //! independently simulated components merge into exactly the order one sequential run

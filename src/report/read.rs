@@ -122,11 +122,7 @@ pub struct Reports {
 impl Reports {
     /// The table of `schema`'s report.
     pub fn get(&self, schema: &Schema) -> &Table {
-        let i = schema::ALL
-            .iter()
-            .position(|s| s.id == schema.id)
-            .unwrap_or_default();
-        &self.tables[i]
+        &self.tables[schema.id.index()]
     }
 }
 

@@ -54,7 +54,7 @@ pub enum Order {
 }
 
 /// Which report a [`Schema`] describes: lets code that handles each report differently
-/// (the writers) match exhaustively.
+/// (the writers) match exhaustively. Declared in [`ALL`] order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ReportId {
     Bills,
@@ -66,6 +66,13 @@ pub enum ReportId {
     Ownership,
     Events,
     Summary,
+}
+
+impl ReportId {
+    /// Its position in [`ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// One report: its name, file and columns.
@@ -369,6 +376,7 @@ mod tests {
         for (i, s) in ALL.iter().enumerate() {
             assert_eq!(s.file, format!("{}.csv", s.name));
             assert_eq!(of(s.id), *s, "{} is reached by its id", s.name);
+            assert_eq!(s.id.index(), i, "{} is at its id's index", s.name);
             assert_eq!(REPORT_FILES[i], s.file);
             assert!(ALL[..i].iter().all(|o| o.name != s.name && o.id != s.id));
         }
