@@ -39,6 +39,11 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant as Clock};
 
+/// The most worker threads `--threads` may ask for. A run's parallelism is bounded by its
+/// components and chunks, not by threads beyond the cores, and each thread costs a stack
+/// and start-up time: `--threads 100000` once spent minutes creating threads.
+pub const MAX_THREADS: usize = 1024;
+
 /// Options of one run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {

@@ -254,6 +254,13 @@ fn main() -> ExitCode {
         Command::Validate { .. } | Command::Generate(_) => None,
     };
     if let Some(n) = threads {
+        if n > trustsim::MAX_THREADS {
+            eprintln!(
+                "trustsim: --threads {n} is more than the most threads trustsim starts ({})",
+                trustsim::MAX_THREADS
+            );
+            return ExitCode::from(2);
+        }
         if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()

@@ -9,8 +9,8 @@ use crate::bill::{Bill, BillRow};
 use crate::calendar::{Calendar, Instant};
 use crate::error::{Error, Problem};
 use crate::ids::{AccountId, ResourceId};
+use crate::money::UsageSum;
 use crate::scenario::{BillingMethod, Event, EventKind, Scenario, Usage};
-use rust_decimal::Decimal;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -121,24 +121,29 @@ impl BillStream<'_> {
             .iter()
             .position(|u| u.time >= cycle_end)
             .unwrap_or(self.rows.len());
-        let mut sum = Decimal::ZERO;
-        for u in &self.rows[..n] {
-            sum = sum.checked_add(u.amount).ok_or_else(|| {
-                Error::Scenario(vec![Problem {
-                    kind: crate::error::ProblemKind::Limit,
-                    file: "usage.csv".into(),
-                    line: 0,
-                    column: "amount".into(),
-                    message: format!(
-                        "usage of {} in the cycle from {} sums past the largest representable amount",
-                        s.resource_name(first.resource),
-                        calendar.format_time(cycle_start)
-                    ),
-                }])
-            })?;
-        }
+        // Exact in any row order: a fixed-point i128, rounded once (SPEC §3).
+        let mut sum = UsageSum::ZERO;
+        let list = self.rows[..n]
+            .iter()
+            .try_for_each(|u| sum.add(u.amount))
+            .and_then(|()| money.round_sum(sum));
+        // Loading bounds rows and digits so that no loaded scenario gets here (see
+        // `docs/limits.md`); a scenario built by hand still gets a problem, not a panic.
+        let list = list.ok_or_else(|| {
+            Error::Scenario(vec![Problem {
+                kind: crate::error::ProblemKind::Limit,
+                file: "usage.csv".into(),
+                line: 0,
+                column: "amount".into(),
+                message: format!(
+                    "usage of {} in the cycle from {} sums past the largest representable amount",
+                    s.resource_name(first.resource),
+                    calendar.format_time(cycle_start)
+                ),
+            }])
+        })?;
         self.rows = &self.rows[n..];
-        Ok(Some(bill(cycle_end, money.round(sum))))
+        Ok(Some(bill(cycle_end, list)))
     }
 }
 

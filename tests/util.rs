@@ -27,3 +27,11 @@ pub fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T 
         .expect("thread pool")
         .install(f)
 }
+
+/// A fresh directory for reports, outside every scenario (trustsim refuses to write inside
+/// one, SPEC §6): the `TempDir` keeps it alive, the path is where reports go.
+pub fn out_dir() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().expect("tempdir");
+    let out = root.path().join("reports");
+    (root, out)
+}

@@ -4,15 +4,15 @@
 use super::outcome::{
     AlertKind, AlertRow, CouponUse, Entry, EventRow, LedgerRow, Outcome, ProcKey,
 };
-use super::pricing::{self, CouponState};
-use super::requests;
+use super::pricing::{self, CouponState, DiscountIndex};
+use super::requests::{self, LinkedCounts};
 use super::trusteeship::{self, History};
 use crate::bill::{Bill, BillRef, BillRow};
 use crate::calendar::Instant;
 use crate::ids::{AccountId, ResourceId};
 use crate::money::Money;
 use crate::rules::RuleId;
-use crate::scenario::{BillingMethod, Discount, EventKind, Scenario};
+use crate::scenario::{BillingMethod, EventKind, Scenario};
 use crate::timeline::Component;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -30,7 +30,6 @@ pub(super) struct AccountState {
     pub unsettled: VecDeque<usize>,
     /// Its trusteeship history as a linked account.
     pub history: History,
-    pub discounts: Vec<Discount>,
     /// Indices into the component's coupons.
     pub coupons: Vec<usize>,
 }
@@ -56,6 +55,10 @@ pub(super) struct Run<'s> {
     /// What settlements have paid of a bill after its issue, by bill index.
     pub settled: BTreeMap<usize, Money>,
     pub coupons: Vec<CouponState>,
+    /// Every account's discounts, shared by all components.
+    pub discounts: &'s DiscountIndex,
+    /// Active-or-pending linked accounts per main, kept as requests change them (E3, T7, T8).
+    pub linked: LinkedCounts,
     /// The latest subscription bill issued so far per resource (B8).
     pub last_order: BTreeMap<ResourceId, usize>,
     pub rows: ComponentRows,
@@ -65,20 +68,17 @@ pub(super) struct Run<'s> {
 /// component picks up its own without scanning everyone's.
 pub(super) struct Owned {
     coupons: Vec<Vec<usize>>,
-    discounts: Vec<Vec<usize>>,
+    discounts: DiscountIndex,
 }
 
 impl Owned {
     pub fn new(s: &Scenario) -> Owned {
         let mut owned = Owned {
             coupons: vec![Vec::new(); s.accounts.len()],
-            discounts: vec![Vec::new(); s.accounts.len()],
+            discounts: DiscountIndex::new(&s.discounts, s.accounts.len()),
         };
         for (i, c) in s.coupons.iter().enumerate() {
             owned.coupons[c.owner.index()].push(i);
-        }
-        for (i, d) in s.discounts.iter().enumerate() {
-            owned.discounts[d.account.index()].push(i);
         }
         owned
     }
@@ -87,7 +87,7 @@ impl Owned {
 impl<'s> Run<'s> {
     pub fn new(
         s: &'s Scenario,
-        owned: &Owned,
+        owned: &'s Owned,
         comp: &'s Component,
         bills: &'s mut [BillRow],
     ) -> Run<'s> {
@@ -105,7 +105,6 @@ impl<'s> Run<'s> {
                     low_alerted: false,
                     unsettled: VecDeque::new(),
                     history: History::default(),
-                    discounts: Vec::new(),
                     coupons: Vec::new(),
                 }
             })
@@ -113,10 +112,6 @@ impl<'s> Run<'s> {
         let mut coupons = Vec::new();
         for acc in &mut accounts {
             let a = acc.id.index();
-            acc.discounts = owned.discounts[a]
-                .iter()
-                .map(|&d| s.discounts[d].clone())
-                .collect();
             for &c in &owned.coupons[a] {
                 let coupon = &s.coupons[c];
                 acc.coupons.push(coupons.len());
@@ -126,6 +121,7 @@ impl<'s> Run<'s> {
                 });
             }
         }
+        let linked = LinkedCounts::new(accounts.len());
         Run {
             s,
             comp,
@@ -134,6 +130,8 @@ impl<'s> Run<'s> {
             settled_at: BTreeMap::new(),
             settled: BTreeMap::new(),
             coupons,
+            discounts: &owned.discounts,
+            linked,
             last_order: BTreeMap::new(),
             rows: ComponentRows::default(),
         }
@@ -198,8 +196,9 @@ impl<'s> Run<'s> {
         ));
 
         let money = &self.s.settings.money;
-        let discount_row =
-            pricing::discount_percent(&self.accounts[pricing].discounts, &resource.product, x);
+        let discount_row = self
+            .discounts
+            .lookup(self.accounts[pricing].id, &resource.product, x);
         let discount = pricing::discount_amount(money, bill.list, discount_row);
         let takes = pricing::apply_coupons(
             &mut self.coupons,

@@ -134,6 +134,12 @@ pub(super) fn availability(run: &Run<'_>) -> Vec<AvailabilityRow> {
 /// ownership.csv rows (SPEC §5.9): a linked account's resources belong to its active main.
 pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
     let (start, end) = (run.s.settings.start, run.s.settings.end);
+    // Each account's resources, in the component's (resource id) order: grouped once, as
+    // filtering all resources per account is quadratic in a main's linked accounts.
+    let mut resources_of: Vec<Vec<crate::ids::ResourceId>> = vec![Vec::new(); run.accounts.len()];
+    for &r in &run.comp.resources {
+        resources_of[run.local(run.s.resources[r.index()].account)].push(r);
+    }
     let mut rows = Vec::new();
     for (a, acc) in run.accounts.iter().enumerate() {
         let steps = main_steps(run, a, start);
@@ -143,12 +149,7 @@ pub(super) fn ownership(run: &Run<'_>) -> Vec<OwnershipRow> {
             let owner = main.map_or((acc.id, RuleId::B7), |m| (m, RuleId::T6));
             push_segment(&mut segments, from.max(start), to, owner);
         }
-        let resources = run
-            .comp
-            .resources
-            .iter()
-            .filter(|&&r| run.s.resources[r.index()].account == acc.id);
-        for &r in resources {
+        for &r in &resources_of[a] {
             rows.extend(
                 segments
                     .iter()

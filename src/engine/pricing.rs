@@ -7,29 +7,66 @@ use crate::money::{Money, MoneyRules};
 use crate::scenario::{Coupon, Discount};
 use std::cmp::Reverse;
 
-/// The percentage a pricing account gets on `product` at the bill's reference instant `x`
-/// ([`super::trusteeship::reference_instant`]): its row
-/// for the product, else its `*` row (loading rejected overlaps, so at most one matches).
-pub fn discount_percent<'d>(
-    discounts: &'d [Discount],
-    product: &str,
-    x: Instant,
-) -> Option<&'d Discount> {
-    let exact = discounts
-        .iter()
-        .find(|d| d.product.as_deref() == Some(product) && d.valid_at(x));
-    exact.or_else(|| {
-        discounts
-            .iter()
-            .find(|d| d.product.is_none() && d.valid_at(x))
-    })
+/// Rows of one account and product (`None`: its `*` rows), sorted by `valid_from`
+/// (unbounded first). Loading rejects overlaps, so they are disjoint.
+type ProductRows = (Option<Box<str>>, Vec<Discount>);
+
+/// Every discount row, indexed for the lookup each bill makes: by account, then product,
+/// then start, so a lookup costs two binary searches however many rows an account has.
+#[derive(Debug, Default)]
+pub struct DiscountIndex {
+    /// By account index: its products' rows, sorted by product.
+    accounts: Vec<Vec<ProductRows>>,
 }
 
-/// `round(list × percent_off / 100)`: one of SPEC §3's three rounding sites.
+impl DiscountIndex {
+    /// Indexes `discounts` of a scenario with `accounts` accounts.
+    pub fn new(discounts: &[Discount], accounts: usize) -> DiscountIndex {
+        let mut sorted: Vec<&Discount> = discounts.iter().collect();
+        sorted.sort_by(|a, b| {
+            (a.account, &a.product, a.valid_from).cmp(&(b.account, &b.product, b.valid_from))
+        });
+        let mut index = DiscountIndex {
+            accounts: vec![Vec::new(); accounts],
+        };
+        for d in sorted {
+            let Some(groups) = index.accounts.get_mut(d.account.index()) else {
+                continue;
+            };
+            match groups.last_mut() {
+                Some((product, rows)) if *product == d.product => rows.push(d.clone()),
+                _ => groups.push((d.product.clone(), vec![d.clone()])),
+            }
+        }
+        index
+    }
+
+    /// The row `account` gets on `product` at `at` (SPEC §5.3): its row for the product
+    /// valid then, else its `*` row valid then.
+    pub fn lookup(&self, account: AccountId, product: &str, at: Instant) -> Option<&Discount> {
+        let groups = self.accounts.get(account.index())?;
+        let valid = |p: Option<&str>| {
+            let g = groups
+                .binary_search_by(|(k, _)| k.as_deref().cmp(&p))
+                .ok()?;
+            let rows = &groups[g].1;
+            // The last row starting at or before `at` is the only one that can hold it.
+            let i = rows.partition_point(|d| d.valid_from.is_none_or(|f| f <= at));
+            rows[..i].last().filter(|d| d.valid_at(at))
+        };
+        valid(Some(product)).or_else(|| valid(None))
+    }
+}
+
+/// `round(list × percent_off / 100)`: one of SPEC §3's three rounding sites, exact
+/// whatever the list amount (`Decimal`'s own product rounds past 28 digits).
 pub fn discount_amount(rules: &MoneyRules, list: Money, discount: Option<&Discount>) -> Money {
     match discount {
         None => Money::ZERO,
-        Some(d) => rules.round(list.decimal() * d.percent_off / rust_decimal::Decimal::ONE_HUNDRED),
+        // Loading checks percent_off is 0–100 with at most 4 fraction digits.
+        Some(d) => rules
+            .percent_of(list, d.percent_off)
+            .expect("percent_off is 0-100 with at most 4 fraction digits"),
     }
 }
 

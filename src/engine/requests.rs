@@ -3,21 +3,108 @@
 
 use super::component::Run;
 use super::outcome::{Entry, Outcome, ProcKey};
-use super::trusteeship::{Change, Transition};
+use super::trusteeship::{Change, History, Transition};
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;
 use crate::rules::RuleId;
 use crate::scenario::{BillingMethod, EventKind, T5Scope, Unsettled};
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap};
 
 /// A failed check: the rule that decided it and a sentence for people.
 type Rejection = (RuleId, String);
+
+/// How many accounts count each account of a component as their active or pending main
+/// (E3, T7, T8), kept up to date as requests are made and deferred ones become active.
+/// Counting afresh would scan every account of the component per request: quadratic in
+/// the linked accounts of one main.
+#[derive(Debug)]
+pub(super) struct LinkedCounts {
+    /// By local account: the accounts counting it as their active or pending main.
+    counts: Vec<u32>,
+    /// By local account: the mains (local) it counts against now — its active main and
+    /// the main of its pending request (SPEC §5.10, `History::counts_for`).
+    counted: Vec<[Option<usize>; 2]>,
+    /// Deferred requests not yet active: (active time, local linked account). E5 allows no
+    /// other request of the account while one is pending, so no entry goes stale.
+    pending: BinaryHeap<Reverse<(Instant, usize)>>,
+}
+
+impl LinkedCounts {
+    pub fn new(accounts: usize) -> LinkedCounts {
+        LinkedCounts {
+            counts: vec![0; accounts],
+            counted: vec![[None; 2]; accounts],
+            pending: BinaryHeap::new(),
+        }
+    }
+
+    /// Active-or-pending linked accounts of the local account `main`.
+    pub fn count(&self, main: usize) -> usize {
+        self.counts[main] as usize
+    }
+
+    /// The next account whose pending request is active at `t`, taken off the queue: call
+    /// [`Self::refresh`] for it.
+    pub fn due(&mut self, t: Instant) -> Option<usize> {
+        let &Reverse((at, l)) = self.pending.peek()?;
+        (at <= t).then(|| {
+            self.pending.pop();
+            l
+        })
+    }
+
+    /// Recounts the local account `l` from its `history` at `t` (after a transition, or
+    /// once its pending one is active); `local` maps a main to its local index.
+    pub fn refresh(
+        &mut self,
+        l: usize,
+        t: Instant,
+        history: &History,
+        local: impl Fn(AccountId) -> usize,
+    ) {
+        let active = history.active_main(t);
+        let pending = history.pending(t);
+        let other = pending.and_then(|p| p.main).filter(|&m| Some(m) != active);
+        let now = [active.map(&local), other.map(&local)];
+        for m in self.counted[l].into_iter().flatten() {
+            self.counts[m] -= 1;
+        }
+        for m in now.into_iter().flatten() {
+            self.counts[m] += 1;
+        }
+        self.counted[l] = now;
+        if let Some(p) = pending {
+            self.pending.push(Reverse((p.active, l)));
+        }
+    }
+}
+
+/// Brings the linked counts to `t`: deferred requests active by then no longer count
+/// against the old main.
+fn advance(run: &mut Run<'_>, t: Instant) {
+    while let Some(l) = run.linked.due(t) {
+        refresh(run, l, t);
+    }
+}
+
+/// Recounts local account `l` after its history changed at `t`.
+fn refresh(run: &mut Run<'_>, l: usize, t: Instant) {
+    let comp = run.comp;
+    let local = |m: AccountId| {
+        comp.accounts
+            .binary_search(&m)
+            .expect("a main belongs to its linked account's component")
+    };
+    run.linked.refresh(l, t, &run.accounts[l].history, local);
+}
 
 /// Processes event `index` of the scenario.
 pub(super) fn event(run: &mut Run<'_>, index: usize) {
     let ev = &run.s.events[index];
     let t = ev.time;
+    advance(run, t);
     match *run.kind(index) {
         EventKind::Establish { linked, main } => {
             let checked = check_establish(run, t, linked, main);
@@ -105,7 +192,7 @@ fn in_trusteeship(run: &Run<'_>, t: Instant, x: AccountId) -> Option<String> {
             run.s.account_name(x)
         ));
     }
-    if linked_count(run, t, x) > 0 {
+    if linked_count(run, x) > 0 {
         return Some(format!(
             "{} has linked accounts (active or pending)",
             run.s.account_name(x)
@@ -114,19 +201,15 @@ fn in_trusteeship(run: &Run<'_>, t: Instant, x: AccountId) -> Option<String> {
     None
 }
 
-/// Accounts whose active or pending main is `main` (T8, E3).
-fn linked_count(run: &Run<'_>, t: Instant, main: AccountId) -> usize {
-    run.accounts
-        .iter()
-        .filter(|acc| acc.history.counts_for(t, main))
-        .count()
+/// Accounts whose active or pending main is `main` (T8, E3) at the current instant.
+fn linked_count(run: &Run<'_>, main: AccountId) -> usize {
+    run.linked.count(run.local(main))
 }
 
 /// E3, T7, T8, T5 in SPEC order, shared by establish and modify from the point where their
 /// check lists agree. `old_main` is the current main (modify) for T5.
 fn check_common_tail(
     run: &Run<'_>,
-    t: Instant,
     linked: AccountId,
     main: AccountId,
     old_main: Option<AccountId>,
@@ -145,7 +228,7 @@ fn check_common_tail(
             ),
         ));
     }
-    let count = linked_count(run, t, main);
+    let count = linked_count(run, main);
     if count + 1 > run.s.settings.max_linked as usize {
         return Err((
             RuleId::T8,
@@ -226,7 +309,7 @@ fn check_establish(
             ),
         ));
     }
-    if linked_count(run, t, linked) > 0 {
+    if linked_count(run, linked) > 0 {
         return Err((
             RuleId::E3,
             format!(
@@ -235,7 +318,7 @@ fn check_establish(
             ),
         ));
     }
-    check_common_tail(run, t, linked, main, None)
+    check_common_tail(run, linked, main, None)
 }
 
 /// SPEC §5.10 for `modify L → M2`.
@@ -277,7 +360,7 @@ fn check_modify(
             ),
         ));
     }
-    check_common_tail(run, t, linked, main, Some(current))
+    check_common_tail(run, linked, main, Some(current))
 }
 
 fn pending_detail(run: &Run<'_>, linked: AccountId, p: &Transition) -> String {
@@ -316,6 +399,7 @@ fn request(
         change,
         main: Some(main),
     });
+    refresh(run, l, t);
     let main_name = run.s.account_name(main);
     // What does not change hands is as much part of the decision as what does.
     let kept = format!(
@@ -369,6 +453,7 @@ fn remove(run: &mut Run<'_>, index: usize, t: Instant, linked: AccountId) {
         change: Change::Remove,
         main: None,
     });
+    refresh(run, l, t);
     let detail = format!(
         "{} pays through the current cycle",
         run.s.account_name(main)
@@ -455,9 +540,65 @@ fn b8_refund(
         return (Money::ZERO, "already expired".into(), Some(i));
     }
     let issued = st.bill.issued_at;
-    let unused = rust_decimal::Decimal::from(expires.0 - t.0);
-    let term = rust_decimal::Decimal::from(expires.0 - issued.0);
-    let refund = run.s.settings.money.round(paid.decimal() * unused / term);
+    let (unused, term) = (expires.0 - t.0, expires.0 - issued.0);
+    // Exact, rounded once. The order was issued at or before `t`, and `t < expires`, so
+    // 0 < unused <= term.
+    let refund = run
+        .s
+        .settings
+        .money
+        .prorate(paid, unused, term)
+        .expect("0 < unused <= term");
     let detail = format!("unused {unused} s of {term} s of the latest order");
     (refund, detail, Some(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// The incremental counts equal a fresh count of `History::counts_for` over every account,
+    /// after any sequence of applied, deferred and removing transitions that E5 allows.
+    #[test]
+    fn linked_counts_match_a_fresh_count() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        for _ in 0..200 {
+            let n = rng.gen_range(2..7usize);
+            let mut histories = vec![History::default(); n];
+            let mut counts = LinkedCounts::new(n);
+            let mut t = 0i64;
+            for _ in 0..40 {
+                t += rng.gen_range(0..4);
+                let now = Instant(t);
+                while let Some(l) = counts.due(now) {
+                    counts.refresh(l, now, &histories[l], |m| m.index());
+                }
+                let l = rng.gen_range(0..n);
+                if histories[l].pending(now).is_none() {
+                    let main = rng.gen_range(0..n);
+                    let (change, main) = match rng.gen_range(0..3) {
+                        0 => (Change::Remove, None),
+                        1 => (Change::Modify, Some(AccountId(main as u32))),
+                        _ => (Change::Establish, Some(AccountId(main as u32))),
+                    };
+                    let active = Instant(t + [0, 0, 1, 3][rng.gen_range(0..4)]);
+                    histories[l].transitions.push(Transition {
+                        request: now,
+                        active,
+                        change,
+                        main,
+                    });
+                    counts.refresh(l, now, &histories[l], |m| m.index());
+                }
+                for m in 0..n {
+                    let fresh = histories
+                        .iter()
+                        .filter(|h| h.counts_for(now, AccountId(m as u32)))
+                        .count();
+                    assert_eq!(counts.count(m), fresh, "main {m} at {t}: {histories:?}");
+                }
+            }
+        }
+    }
 }

@@ -12,6 +12,18 @@ pub use settings::{
     Currency, Policy, ServiceCategory, Settings, SubscriptionPayer, T5Scope, Unsettled,
 };
 
+/// The last line of a table a row may start on: the header and 10^8 lines of rows (blank
+/// lines count). It bounds every table's rows, so with amounts below 10^12 (12 integer
+/// digits) each file's amounts sum below 10^20 and every amount a run forms stays below
+/// 3.1 × 10^20, which `Decimal` holds exactly at `money_scale` 8; and ids stay far inside
+/// their 32-bit indices. See `docs/limits.md`.
+pub const MAX_TABLE_LINE: u64 = 100_000_001;
+
+/// The longest id (account, enterprise, resource, product, coupon) in bytes: ids are copied
+/// into every report row that names them, so a megabyte id would make megabyte rows.
+/// 2048 bytes hold any provider's resource id (an AWS ARN is at most 2048 characters).
+pub const MAX_ID_BYTES: usize = 2048;
+
 use crate::calendar::{Cycle, Instant};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
 use crate::money::Money;

@@ -16,16 +16,13 @@ use super::{
 use crate::calendar::{Cycle, Instant};
 use crate::error::{Error, Problem, ProblemKind, Problems};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
-use crate::money::{parse_decimal, AmountError, Money};
+use crate::money::{
+    parse_decimal, AmountError, Money, PERCENT_FRACTION_DIGITS, USAGE_FRACTION_DIGITS,
+};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Usage amounts may carry this many fraction digits (SPEC §3).
-const USAGE_FRACTION_DIGITS: u32 = 10;
-/// `percent_off` may carry this many fraction digits (SPEC §3).
-const PERCENT_FRACTION_DIGITS: u32 = 4;
 
 /// The files of a scenario in the order [`load`] reads them, which is also the order its
 /// problems are reported in.
@@ -39,17 +36,14 @@ pub const READ_ORDER: [&str; 7] = [
     "discounts.csv",
 ];
 
-/// Tables a scenario directory may hold that trustsim knows: those it reads, and
-/// `actuals.csv` (SPEC §10.7, read only by `reconcile`). Any other `*.csv` is a warning.
-const KNOWN_TABLES: [&str; 7] = [
-    "accounts.csv",
-    "resources.csv",
-    "usage.csv",
-    "events.csv",
-    "coupons.csv",
-    "discounts.csv",
-    "actuals.csv",
-];
+/// A table a scenario directory may hold that [`load`] does not read: `actuals.csv` (SPEC
+/// §10.7, read only by `reconcile`).
+const OTHER_TABLES: [&str; 1] = ["actuals.csv"];
+
+/// Whether `name` is a table trustsim knows (any other `*.csv` is a warning).
+fn is_known_table(name: &str) -> bool {
+    READ_ORDER[1..].contains(&name) || OTHER_TABLES.contains(&name)
+}
 
 /// Reads and validates the scenario in `dir`. The loaded scenario carries the directory's
 /// [`warnings`] in [`Scenario::warnings`]; an invalid one is `Err(Error::Scenario)` with every
@@ -100,7 +94,7 @@ pub fn warnings(dir: &Path) -> Vec<Problem> {
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && !KNOWN_TABLES.contains(&n.as_str()))
+        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && !is_known_table(n))
         .collect();
     names.sort();
     names
@@ -126,8 +120,9 @@ pub fn warnings(dir: &Path) -> Vec<Problem> {
 /// away (a dropped `s`, a typo).
 fn nearest_table(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
-    KNOWN_TABLES
+    READ_ORDER[1..]
         .iter()
+        .chain(&OTHER_TABLES)
         .map(|t| (strsim::levenshtein(&lower, t), *t))
         .filter(|(d, _)| *d <= 2)
         .min()
@@ -233,6 +228,19 @@ impl Reader<'_> {
         let v = row.get(col);
         if v.is_empty() {
             row.problem(problems, col, "expected an id, got an empty field");
+            return None;
+        }
+        if v.len() > super::MAX_ID_BYTES {
+            row.problem_of(
+                problems,
+                ProblemKind::Limit,
+                col,
+                format!(
+                    "id of {} bytes is too long (at most {} bytes)",
+                    v.len(),
+                    super::MAX_ID_BYTES
+                ),
+            );
             return None;
         }
         Some(v.into())
@@ -889,7 +897,9 @@ impl Reader<'_> {
             ],
             required: &["account_id", "product", "percent_off"],
         };
-        let mut rows: Vec<(Discount, u64)> = Vec::new();
+        let mut rows: Vec<Discount> = Vec::new();
+        // Rows accepted so far, by account and product: their validity intervals, disjoint.
+        let mut taken: BTreeMap<(AccountId, Option<Box<str>>), Validity> = BTreeMap::new();
         let mut problems = std::mem::take(&mut self.problems);
         table::read(self.dir, &C, false, &mut problems, |row, p| {
             let account = Self::lookup(accounts, "account", row, 0, p);
@@ -922,51 +932,64 @@ impl Reader<'_> {
             ) = (account, product, pct, from, until)
             {
                 let product = (&*product != "*").then_some(product);
-                rows.push((
-                    Discount {
-                        account: AccountId(account),
-                        product,
-                        percent_off,
-                        valid_from,
-                        valid_until,
-                    },
-                    row.line,
-                ));
-            }
-        });
-        // Overlapping rows for one account and product would make the discount ambiguous.
-        rows.sort_by(|(a, la), (b, lb)| {
-            (a.account, &a.product, a.valid_from, *la).cmp(&(
-                b.account,
-                &b.product,
-                b.valid_from,
-                *lb,
-            ))
-        });
-        for (i, (a, la)) in rows.iter().enumerate() {
-            for (b, lb) in &rows[i + 1..] {
-                if b.account != a.account || b.product != a.product {
-                    break;
-                }
-                let overlap = a
-                    .valid_from
-                    .is_none_or(|af| b.valid_until.is_none_or(|bu| af < bu))
-                    && b.valid_from
-                        .is_none_or(|bf| a.valid_until.is_none_or(|au| bf < au));
-                if overlap {
-                    let (first, second) = ((*la).min(*lb), (*la).max(*lb));
-                    problems.add(
+                let account = AccountId(account);
+                // Overlapping rows for one account and product would make the discount
+                // ambiguous. The later row is the mistake, like a duplicate id: checked
+                // here, as it is read, so the problem comes in line order with the rest.
+                let key = (account, product);
+                let validity = taken.entry(key.clone()).or_default();
+                if let Err(first) = validity.insert(valid_from, valid_until, row.line) {
+                    p.add(
                         ProblemKind::Overlap,
                         C.file,
-                        second,
+                        row.line,
                         "valid_from",
                         format!("validity overlaps the row on line {first} for the same account and product"),
                     );
+                    return;
                 }
+                rows.push(Discount {
+                    account,
+                    product: key.1,
+                    percent_off,
+                    valid_from,
+                    valid_until,
+                });
+            }
+        });
+        // The order the engine has always seen them in: by account, product, start.
+        rows.sort_by(|a, b| {
+            (a.account, &a.product, a.valid_from).cmp(&(b.account, &b.product, b.valid_from))
+        });
+        self.problems = problems;
+        rows
+    }
+}
+
+/// The validity intervals of the discount rows of one account and product accepted so far:
+/// disjoint, keyed by start (`None`, unbounded, as `i64::MIN`), each with its end and line.
+#[derive(Default)]
+struct Validity(BTreeMap<i64, (i64, u64)>);
+
+impl Validity {
+    /// Adds `[from, until)` from `line`, or returns the line of an interval it overlaps.
+    /// The intervals are disjoint, so only the one starting last before `until` can overlap
+    /// (any earlier one ends before that one starts): one lookup, O(log n) a row.
+    fn insert(
+        &mut self,
+        from: Option<Instant>,
+        until: Option<Instant>,
+        line: u64,
+    ) -> Result<(), u64> {
+        let from = from.map_or(i64::MIN, |t| t.0);
+        let until = until.map_or(i64::MAX, |t| t.0);
+        if let Some((_, &(end, first))) = self.0.range(..until).next_back() {
+            if end > from {
+                return Err(first);
             }
         }
-        self.problems = problems;
-        rows.into_iter().map(|(d, _)| d).collect()
+        self.0.insert(from, (until, line));
+        Ok(())
     }
 }
 

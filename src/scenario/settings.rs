@@ -385,7 +385,11 @@ fn parse_settings(text: &str, dir_name: &str, problems: &mut Problems) -> Option
             at(
                 m.span(),
                 "max_linked",
-                format!("expected an integer >= 1, got {}", m.get_ref()),
+                format!(
+                    "expected an integer from 1 to {}, got {}",
+                    u32::MAX,
+                    m.get_ref()
+                ),
             );
             300
         }

@@ -453,6 +453,21 @@ fn records(
         if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
         }
+        if line > super::MAX_TABLE_LINE {
+            // One problem for the file: the rest is beyond what a run can hold exactly.
+            problems.add(
+                ProblemKind::Limit,
+                columns.file,
+                line,
+                "-",
+                format!(
+                    "row beyond line {}: a table holds at most {} lines of rows (docs/limits.md)",
+                    super::MAX_TABLE_LINE,
+                    super::MAX_TABLE_LINE - 1
+                ),
+            );
+            break;
+        }
         let mut rejected = false;
         if quoted {
             let end = (reader.position().byte() as usize).clamp(start, text.len());
