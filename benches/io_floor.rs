@@ -1,8 +1,8 @@
 //! `io_floor`: the least any simulator of the `limit_300` data must do — read `usage.csv`
 //! into typed rows (time through `Calendar::parse_time`, resource id interned, amount through
 //! `money::parse_decimal`) and write as many rows as `limit_300`'s `bills.csv`, formatted the
-//! same way (header from the report schema; four times through `Calendar::write_time`, six amounts through
-//! `MoneyRules::write`). Nothing else: no bills, no payments, no other report.
+//! same way (header from the report schema; four times through `Calendar::write_time`,
+//! six amounts through `MoneyRules::write`). Nothing else: no bills, no payments, no other report.
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! The nine reports of SPEC §6: their schema ([`schema`]), the typed rows every output
-//! reads ([`model`]), a reader of written reports ([`read`]), and writing them all or nothing: they are written into a staging
-//! directory of `crate::output`, which swaps it in whole, so a failed or killed run never
-//! leaves partial output and never touches the previous reports.
+//! reads ([`model`]), a reader of written reports ([`read`]), and writing them as CSV, all
+//! or nothing: they are written into a staging directory of `crate::output`, which swaps
+//! it in whole, so a failed or killed run never leaves partial output and never touches the
+//! previous reports.
 
 mod csv_out;
 pub mod model;
