@@ -25,8 +25,7 @@ const LAYERS: &[&[&str]] = &[
     // Problems and errors; `Error::Output` wraps the output module's error.
     &["error"],
     &["scenario"],
-    // Bills as the timeline builds them and the engine prices them (arriving with the
-    // report model work; see PLANNED).
+    // Bills as the timeline builds them and the engine prices them.
     &["bill"],
     &["timeline"],
     // The engine, bottom up: pricing and the row types; a linked account's history; the
@@ -45,10 +44,6 @@ const LAYERS: &[&[&str]] = &[
     &["check", ""],
 ];
 
-/// LAYERS entries for modules that are on their way (another branch adds them): they may
-/// be absent. Remove a name here once its module is in `src/`.
-const PLANNED: &[&str] = &["bill"];
-
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The
 /// test fails when one is no longer needed, so this list only shrinks.
 const ALLOWED_UPWARD: &[(&str, &str, &str)] = &[
@@ -61,11 +56,6 @@ const ALLOWED_UPWARD: &[(&str, &str, &str)] = &[
         "output",
         "generate::FILES",
         "the output contract must know the names of the files of a generated scenario",
-    ),
-    (
-        "timeline",
-        "engine::outcome::BillRow",
-        "bills are built as report rows; goes once BillRow moves below timeline (src/bill.rs)",
     ),
 ];
 
@@ -503,7 +493,7 @@ fn every_module_has_a_layer() {
     let modules: Vec<String> = sources().into_iter().map(|s| s.module).collect();
     for entry in LAYERS.iter().flat_map(|l| l.iter()) {
         assert!(
-            PLANNED.contains(entry) || modules.iter().any(|m| starts_with(&segments(m), entry)),
+            modules.iter().any(|m| starts_with(&segments(m), entry)),
             "LAYERS names `{entry}`, which is no module of src/"
         );
     }

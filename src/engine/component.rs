@@ -2,11 +2,12 @@
 //! (SPEC §5: at each instant, bills in bill order, then events in file order), and decides
 //! each bill's payer, rule and price. [`Run`] records what is decided.
 
-use super::outcome::{AlertKind, BillRef, BillRow, CouponUse, ProcKey};
+use super::outcome::{AlertKind, CouponUse, ProcKey};
 use super::pricing;
 use super::requests;
 use super::state::Run;
 use super::trusteeship;
+use crate::bill::{BillRef, BillRow};
 use crate::money::Money;
 use crate::rules::RuleId;
 

@@ -1,8 +1,9 @@
 //! Consequences computed once a component has run: arrears, availability (L2, B4),
 //! ownership (T6, B7), invoices (L4, B6) and the per-account summary.
 
-use super::outcome::{AvailabilityRow, BillRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use super::outcome::{AvailabilityRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
 use super::state::Run;
+use crate::bill::BillRow;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;

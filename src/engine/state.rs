@@ -17,10 +17,11 @@
 //! records. None of them can reach into the fields.
 
 use super::outcome::{
-    AlertKind, AlertRow, BillRef, BillRow, CouponUse, Entry, EventRow, LedgerRow, Outcome, ProcKey,
+    AlertKind, AlertRow, CouponUse, Entry, EventRow, LedgerRow, Outcome, ProcKey,
 };
 use super::pricing::{self, CouponState, CouponTake, DiscountIndex};
 use super::trusteeship::{History, LinkedCounts, Transition};
+use crate::bill::{BillRef, BillRow};
 use crate::calendar::Instant;
 use crate::ids::{AccountId, ResourceId};
 use crate::money::Money;
