@@ -17,8 +17,8 @@
 //! [`Calendar`] (the local input form of SPEC §2), amounts through [`MoneyRules`], each
 //! table's file name, header and column order from [`crate::scenario::columns`], which the
 //! reader reads by — so a generated scenario cannot drift from what `load` accepts. (That
-//! is also why it is a module and not a crate of its own.) The knobs are in [`params`], the
-//! accounts and resources it draws in [`plan`].
+//! is also why it is a module and not a crate of its own.) The knobs are in `params.rs`, the
+//! accounts and resources it draws in `plan.rs`.
 //!
 //! Memory: `usage.csv` is written row by row through a buffered writer while walking the
 //! horizon hour by hour, so a year of a 20-main fleet (≈ 10⁸ rows) needs only the per-resource

@@ -250,10 +250,10 @@ generate_params! {
         /// Days between main top-ups.
         #[arg(long, default_value_t = 7)]
         pub main_topup_days: u32,
-        /// [policy] t5_scope of the scenario: payer or account (SPEC §5.1).
+        /// The scenario's policy t5_scope: payer or account (SPEC §5.1).
         #[arg(long, default_value_t = T5Scope::Payer, help_heading = POLICIES)]
         pub t5_scope: T5Scope,
-        /// [policy] subscription_payer of the scenario: cycle or order (SPEC §5.2).
+        /// The scenario's policy subscription_payer: cycle or order (SPEC §5.2).
         #[arg(long, default_value_t = SubscriptionPayer::Cycle, help_heading = POLICIES)]
         pub subscription_payer: SubscriptionPayer,
     }
@@ -337,7 +337,7 @@ impl GenerateParams {
 
     /// The command line that regenerates these files, written into `scenario.toml`'s
     /// description so a generated scenario documents itself: every flag with its value, in
-    /// declaration order, except a policy flag at its default (see [`POLICIES`]).
+    /// declaration order, except a policy flag at its default (the `Policies` help heading).
     pub fn command_line(&self) -> String {
         let command = GenerateParams::command();
         let mut line = String::from("trustsim generate");
