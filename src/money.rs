@@ -336,26 +336,28 @@ impl MoneyRules {
     pub fn percent_of(&self, amount: Money, percent: Decimal) -> Option<Money> {
         let p = u64::try_from(percent.mantissa()).ok()?;
         let w = u64::try_from(POW10.get(percent.scale() as usize + 2)?.to_owned()).ok()?;
-        if p > w {
-            return None;
-        }
-        let a = self.at_scale(amount.0).0.mantissa();
-        let m = self.rounding.mul_div(a, p, w);
-        // |m| <= |a|, which is a Decimal mantissa already.
-        Decimal::try_from_i128_with_scale(m, self.scale)
-            .ok()
-            .map(Money)
+        self.share(amount, p, w)
     }
 
     /// `round(amount × part / whole)` for `0 <= part <= whole`, `whole > 0`, exactly and
     /// rounded once: a refund's unused share (SPEC §5.9). None outside those bounds.
     pub fn prorate(&self, amount: Money, part: i64, whole: i64) -> Option<Money> {
-        let (p, w) = (u64::try_from(part).ok()?, u64::try_from(whole).ok()?);
-        if w == 0 || p > w {
+        self.share(
+            amount,
+            u64::try_from(part).ok()?,
+            u64::try_from(whole).ok()?,
+        )
+    }
+
+    /// `round(amount × part / whole)`, exact and rounded once; None unless
+    /// `0 <= part <= whole` and `whole > 0`. The result is at most `amount` in size, so it
+    /// always fits the mantissa `amount` already has.
+    fn share(&self, amount: Money, part: u64, whole: u64) -> Option<Money> {
+        if whole == 0 || part > whole {
             return None;
         }
         let a = self.at_scale(amount.0).0.mantissa();
-        let m = self.rounding.mul_div(a, p, w);
+        let m = self.rounding.mul_div(a, part, whole);
         Decimal::try_from_i128_with_scale(m, self.scale)
             .ok()
             .map(Money)

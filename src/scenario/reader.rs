@@ -36,17 +36,14 @@ pub const READ_ORDER: [&str; 7] = [
     "discounts.csv",
 ];
 
-/// Tables a scenario directory may hold that trustsim knows: those it reads, and
-/// `actuals.csv` (SPEC §10.7, read only by `reconcile`). Any other `*.csv` is a warning.
-const KNOWN_TABLES: [&str; 7] = [
-    "accounts.csv",
-    "resources.csv",
-    "usage.csv",
-    "events.csv",
-    "coupons.csv",
-    "discounts.csv",
-    "actuals.csv",
-];
+/// A table a scenario directory may hold that [`load`] does not read: `actuals.csv` (SPEC
+/// §10.7, read only by `reconcile`).
+const OTHER_TABLES: [&str; 1] = ["actuals.csv"];
+
+/// Whether `name` is a table trustsim knows (any other `*.csv` is a warning).
+fn is_known_table(name: &str) -> bool {
+    READ_ORDER[1..].contains(&name) || OTHER_TABLES.contains(&name)
+}
 
 /// Reads and validates the scenario in `dir`. The loaded scenario carries the directory's
 /// [`warnings`] in [`Scenario::warnings`]; an invalid one is `Err(Error::Scenario)` with every
@@ -97,7 +94,7 @@ pub fn warnings(dir: &Path) -> Vec<Problem> {
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && !KNOWN_TABLES.contains(&n.as_str()))
+        .filter(|n| n.to_ascii_lowercase().ends_with(".csv") && !is_known_table(n))
         .collect();
     names.sort();
     names
@@ -123,8 +120,9 @@ pub fn warnings(dir: &Path) -> Vec<Problem> {
 /// away (a dropped `s`, a typo).
 fn nearest_table(name: &str) -> Option<&'static str> {
     let lower = name.to_ascii_lowercase();
-    KNOWN_TABLES
+    READ_ORDER[1..]
         .iter()
+        .chain(&OTHER_TABLES)
         .map(|t| (strsim::levenshtein(&lower, t), *t))
         .filter(|(d, _)| *d <= 2)
         .min()
