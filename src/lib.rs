@@ -23,6 +23,7 @@ pub mod engine;
 pub mod error;
 pub mod generate;
 pub mod ids;
+pub mod import;
 pub mod money;
 pub mod output;
 pub mod report;

@@ -63,6 +63,34 @@ enum Command {
     },
     /// Writes a synthetic scenario (a fleet of mains at the linked limit) for benchmarks.
     Generate(GenerateArgs),
+    /// Turns provider bill exports into a scenario.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
+    Reconcile {
+        scenario: PathBuf,
+        /// Output directory [default: output/<scenario name>.reconcile].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// FOCUS 1.0–1.2 cost-and-usage CSV files (SPEC §10.7); import.md says what was mapped.
+    Focus {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The scenario directory to write (created if missing; an import before is replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// The scenario's zone [default: where the files' days and months start at midnight].
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Link every sub-account billed to another account to it at the start.
+        #[arg(long)]
+        establish: bool,
+    },
 }
 
 /// Flags of `generate`: where to write, and the knobs, which [`GenerateParams`] defines
@@ -157,7 +185,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let threads = match &cli.command {
         Command::Run { threads, .. } | Command::Check { threads, .. } => *threads,
-        Command::Validate { .. } | Command::Generate(_) => None,
+        Command::Validate { .. }
+        | Command::Generate(_)
+        | Command::Import(_)
+        | Command::Reconcile { .. } => None,
     };
     if let Some(n) = threads {
         if n > trustsim::MAX_THREADS {
@@ -355,7 +386,63 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         Command::Check {
             scenarios, bless, ..
         } => Ok(check(&scenarios, bless)),
+        Command::Import(ImportCommand::Focus {
+            files,
+            out,
+            timezone,
+            establish,
+        }) => import_focus(trustsim::import::FocusOptions {
+            files,
+            out,
+            timezone,
+            establish,
+        }),
+        Command::Reconcile { scenario, out } => reconcile(scenario, out),
     }
+}
+
+/// `trustsim import focus`: the library's import, and a summary line.
+fn import_focus(options: trustsim::import::FocusOptions) -> anyhow::Result<ExitCode> {
+    let s = trustsim::import::import_focus(&options)?;
+    let secs = s.elapsed.as_secs_f64();
+    say!(
+        "{}: {} of {} from {} imported: {}, {}, {}, {} (zone {})",
+        s.out.display(),
+        s.imported_rows,
+        count(s.rows, "row", "rows"),
+        count(s.files, "file", "files"),
+        count(s.accounts, "account", "accounts"),
+        count(s.resources, "resource", "resources"),
+        count(s.usage_rows, "usage row", "usage rows"),
+        count(s.events, "event", "events"),
+        s.timezone
+    );
+    say!(
+        "  what was not imported, and why: {}  ({:.3} s, {:.0} rows/s)",
+        s.out.join("import.md").display(),
+        secs,
+        s.rows as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `trustsim reconcile`: simulated against actual, per month, payer and account.
+fn reconcile(scenario: PathBuf, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let s =
+        trustsim::import::reconcile::reconcile(&trustsim::import::reconcile::ReconcileOptions {
+            scenario,
+            out,
+        })?;
+    say!(
+        "{}: {}, {} differ; simulated {}  actual {}  delta {}",
+        s.out.join("reconcile.csv").display(),
+        count(s.rows, "row", "rows"),
+        s.differing,
+        s.simulated,
+        s.actual,
+        s.delta
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `trustsim check`: checks every scenario it is given, whatever the earlier ones gave, and

@@ -6,6 +6,7 @@ mod errors;
 mod generate;
 mod golden;
 mod hostile;
+mod import;
 mod invariants;
 mod limits;
 mod metamorphic;
