@@ -14,3 +14,4 @@ mod properties;
 mod scale;
 mod util;
 mod ux;
+mod variants;

@@ -749,14 +749,35 @@ impl<'v> Overlay<'v> {
             .collect();
         let base_lines = key_lines(base);
         for p in found.into_vec() {
-            let (file, line) = match overlay_lines.get(p.column.as_str()) {
-                Some(&line) => (self.file.as_str(), line),
+            // An unknown key is named by the message: the merged line of a table header
+            // (`[event]`, a misspelled `[events]`) names no key.
+            let key = match unknown_field(&p.message) {
+                Some(field) if p.kind == ProblemKind::UnknownSetting => field,
+                _ => p.column.as_str(),
+            };
+            let (file, line, message) = match overlay_lines.get(key) {
+                Some(&line)
+                    if p.kind == ProblemKind::UnknownSetting
+                        && v.settings.iter().any(|s| s.key == key) =>
+                {
+                    (
+                        self.file.as_str(),
+                        line,
+                        format!(
+                            "neither a setting nor one of a variant's tables [policy], [events], \
+                         [accounts] ({})",
+                            p.message
+                        ),
+                    )
+                }
+                Some(&line) => (self.file.as_str(), line, p.message.clone()),
                 None => (
                     p.file.as_str(),
-                    base_lines.get(&p.column).copied().unwrap_or(p.line),
+                    base_lines.get(key).copied().unwrap_or(p.line),
+                    p.message.clone(),
                 ),
             };
-            problems.add(p.kind, file, line, &p.column, p.message);
+            problems.add(p.kind, file, line, key, message);
         }
         let mut settings = parsed?;
         settings.name = format!("{}+{}", settings.name, v.name);
@@ -824,6 +845,11 @@ impl<'v> Overlay<'v> {
     pub(super) fn added(&self) -> &[Added<'v>] {
         &self.added
     }
+}
+
+/// The key of serde's "unknown field `KEY`, expected …" message.
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
 }
 
 /// Lines of scenario.toml's top-level and `[policy]` keys (the line of each value), to
