@@ -1,8 +1,8 @@
 //! `io_floor`: the least any simulator of the `limit_300` data must do — read `usage.csv`
 //! into typed rows (time through `Calendar::parse_time`, resource id interned, amount through
 //! `money::parse_decimal`) and write as many rows as `limit_300`'s `bills.csv`, formatted the
-//! same way (four times through `Calendar::write_time`, six amounts through
-//! `MoneyRules::write`). Nothing else: no bills, no payments, no other report.
+//! same way (header from the report schema; four times through `Calendar::write_time`,
+//! six amounts through `MoneyRules::write`). Nothing else: no bills, no payments, no other report.
 
 mod common;
 
@@ -71,8 +71,7 @@ fn write_bills(
 ) {
     let file = std::fs::File::create(out).expect("create bills.csv");
     let mut w = BufWriter::with_capacity(1 << 20, file);
-    w.write_all(b"bill_id,account_id,resource_id,product,billing_method,cycle,cycle_start,cycle_end,issued_at,list_amount,discount_amount,coupon_amount,payable_amount,paid_amount,outstanding_amount,payer_id,pricing_account_id,rule\n")
-        .expect("write");
+    writeln!(w, "{}", trustsim::report::schema::BILLS.header()).expect("write");
     let mut line = String::with_capacity(256);
     for i in 0..count {
         let u = &usage[i % usage.len()];
@@ -120,6 +119,11 @@ fn io_floor(c: &mut Criterion) {
     let rows = scenario.usage.len() as u64;
     drop(scenario);
     let out = input.out("bills.csv");
+    assert_eq!(
+        trustsim::report::schema::BILLS.columns.len(),
+        18,
+        "write_bills formats bills.csv's 18 cells"
+    );
 
     let mut group = c.benchmark_group("io_floor");
     group.sample_size(10);

@@ -4,7 +4,7 @@
 //! row by row against the SPEC: a golden file is a claim that those rows are right.
 
 use crate::error::Error;
-use crate::report::{self, REPORT_FILES};
+use crate::report::{self, read, schema};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -64,7 +64,7 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
     let mut extra: Vec<String> = entries
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".csv") && !REPORT_FILES.contains(&n.as_str()))
+        .filter(|n| n.ends_with(".csv") && schema::by_file(n).is_none())
         .collect();
     extra.sort();
     for name in extra {
@@ -75,7 +75,8 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
         );
     }
     let mut legend = false;
-    for name in REPORT_FILES {
+    for report in schema::ALL {
+        let name = report.file;
         let want_path = expected.join(name);
         let got = std::fs::read_to_string(actual.join(name))
             .map_err(|e| Error::io(actual.join(name), e))?;
@@ -92,7 +93,7 @@ pub fn compare(expected: &Path, actual: &Path) -> Result<CheckOutcome, Error> {
                 let _ = writeln!(text, "{LEGEND}");
                 legend = true;
             }
-            let diff = table_diff(&want, &got);
+            let diff = table_diff(report, &want, &got);
             let _ = writeln!(text, "{}: {}", want_path.display(), diff.summary());
             text.push_str(&diff.text);
         }
@@ -172,33 +173,25 @@ impl TableDiff {
     }
 }
 
-/// Splits one CSV line into its cells (report rows are one line each).
-fn cells(line: &str) -> Option<Vec<String>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(line.as_bytes());
-    let record = reader.records().next()?.ok()?;
-    Some(record.iter().map(str::to_string).collect())
-}
-
-/// The row-by-row difference of two CSV reports (`-` expected, `+` actual; see
+/// The row-by-row difference of two versions of `report` (`-` expected, `+` actual; see
 /// [`LEGEND`]). Rows are aligned by a line diff; a changed row (one replaced by one at the
-/// same place) shows only its changed cells under their column names, named by the row's
-/// first cell, e.g.
+/// same place) shows only its changed cells under their schema column names, named by the
+/// row's first cell, e.g.
 ///
 /// ```text
 ///   line 2 (bill_id r1@2026-03-01T00:00:00+08:00)
 ///     payer_id  - L
 ///               + M
 /// ```
-fn table_diff(want: &str, got: &str) -> TableDiff {
+fn table_diff(report: &schema::Schema, want: &str, got: &str) -> TableDiff {
     let want: Vec<&str> = want.lines().collect();
     let got: Vec<&str> = got.lines().collect();
     let mut d = TableDiff::default();
     let (want_header, got_header) = (want.first().copied(), got.first().copied());
-    // Cells are named by the header only when both sides share it.
-    let columns = if want_header == got_header {
-        want_header.and_then(cells)
+    // Cells are named by the schema's columns only when both sides have the same header
+    // (an older golden with other columns is shown line by line).
+    let columns: Option<Vec<&str>> = if want_header == got_header {
+        Some(report.names().collect())
     } else {
         d.header = true;
         d.line(format_args!(
@@ -260,11 +253,13 @@ fn table_diff(want: &str, got: &str) -> TableDiff {
 /// row cannot be split like the header.
 fn changed_row(
     d: &mut TableDiff,
-    columns: Option<&[String]>,
+    columns: Option<&[&str]>,
     (want_line, want): (usize, &str),
     (got_line, got): (usize, &str),
 ) {
-    let split = columns.zip(cells(want)).zip(cells(got));
+    let split = columns
+        .zip(read::split_line(want))
+        .zip(read::split_line(got));
     let Some(((columns, w), g)) =
         split.filter(|((c, w), g)| w.len() == c.len() && g.len() == c.len())
     else {

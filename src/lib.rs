@@ -16,6 +16,7 @@
 //! # Ok::<(), trustsim::Error>(())
 //! ```
 
+pub mod bill;
 pub mod calendar;
 pub mod check;
 pub mod engine;
@@ -102,7 +103,7 @@ fn build_bills(
     scenario: &Scenario,
     components: &[timeline::Component],
     usage: &[scenario::Usage],
-) -> Result<Vec<Vec<engine::outcome::BillRow>>, Error> {
+) -> Result<Vec<Vec<bill::BillRow>>, Error> {
     let by_resource = timeline::usage_by_resource(scenario, usage);
     let built: Vec<Result<_, Error>> = components
         .par_iter()

@@ -5,42 +5,14 @@
 //! each other's bills; no other event crosses accounts. Each connected group of accounts is a
 //! [`Component`], simulated on its own and in parallel.
 
+use crate::bill::{Bill, BillRow};
 use crate::calendar::{Calendar, Instant};
-use crate::engine::outcome::BillRow;
 use crate::error::{Error, Problem};
 use crate::ids::{AccountId, ResourceId};
-use crate::money::{Money, UsageSum};
+use crate::money::UsageSum;
 use crate::scenario::{BillingMethod, Event, EventKind, Scenario, Usage};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-/// A bill before anyone has paid it: what was incurred, when, and at what list price.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Bill {
-    pub resource: ResourceId,
-    /// The incurring account (the resource's account).
-    pub account: AccountId,
-    pub cycle_start: Instant,
-    /// The cycle's end for pay-as-you-go; the order's time for a subscription. (A
-    /// subscription's cycle end is recomputed for the report: storing it would cost 8 bytes
-    /// on every bill of a run.)
-    pub issued_at: Instant,
-    pub list: Money,
-}
-
-/// Where a bill sits in SPEC §5 bill order: (issued_at, account_id, resource_id, cycle_start).
-pub type BillOrder = (Instant, AccountId, ResourceId, Instant);
-
-impl Bill {
-    pub fn order(&self) -> BillOrder {
-        (
-            self.issued_at,
-            self.account,
-            self.resource,
-            self.cycle_start,
-        )
-    }
-}
 
 /// A group of accounts that only influence each other, with everything they incur and do.
 #[derive(Debug, Default)]

@@ -22,6 +22,7 @@ use rand::SeedableRng;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
+use trustsim::report::{read, schema};
 
 /// Copies a scenario's inputs (scenario.toml and its tables, not `expected/`) into `to`.
 fn copy_inputs(from: &Path, to: &Path) {
@@ -223,38 +224,30 @@ fn rows_about(
     keep: &BTreeSet<String>,
     event_subjects: &[String],
 ) -> Vec<String> {
-    let mut r = csv::Reader::from_reader(bytes);
-    let header: Vec<String> = r
-        .headers()
-        .expect("header")
-        .iter()
-        .map(String::from)
-        .collect();
+    let report = schema::by_file(file).unwrap_or_else(|| panic!("{file} is not a report"));
+    let table = read::parse(report, bytes).unwrap_or_else(|e| panic!("{e}"));
     let column = match file {
         "alerts.csv" => "subject_id",
         "ownership.csv" => "owner_id",
         "events.csv" => "seq",
         _ => "account_id",
     };
-    let col = header
-        .iter()
-        .position(|h| h == column)
+    let col = report
+        .column(column)
         .unwrap_or_else(|| panic!("{file} has no {column}"));
     let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.expect("row");
-        let account = if file == "events.csv" {
-            let seq: usize = rec[col].parse().expect("seq");
-            event_subjects[seq - 1].clone()
-        } else {
-            rec[col].to_string()
+    for row in &table.rows {
+        let account = match row.get(col).integer() {
+            Some(seq) => event_subjects[seq as usize - 1].clone(),
+            None => row.get(col).to_string(),
         };
         if keep.contains(&account) {
-            let fields: Vec<&str> = rec
+            let fields: Vec<String> = row
+                .cells
                 .iter()
                 .enumerate()
                 .filter(|&(i, _)| file != "events.csv" || i != col)
-                .map(|(_, f)| f)
+                .map(|(_, f)| f.to_string())
                 .collect();
             rows.push(fields.join(","));
         }

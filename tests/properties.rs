@@ -31,6 +31,7 @@ use rand::SeedableRng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use trustsim::report::{read, schema};
 
 /// Cases run by default: enough to catch a regression in a few seconds of debug build.
 const DEFAULT_CASES: u32 = 64;
@@ -1275,20 +1276,16 @@ fn check_case(case: &Case) -> Result<(), String> {
 
 /// A report as rows of column → value.
 fn report_rows(reports: &Reports, file: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_reader(&reports[file][..]);
-    let header: Vec<String> = r
-        .headers()
-        .expect("header")
+    let report = schema::by_file(file).unwrap_or_else(|| panic!("{file} is not a report"));
+    let table = read::parse(report, &reports[file]).unwrap_or_else(|e| panic!("{e}"));
+    table
+        .rows
         .iter()
-        .map(String::from)
-        .collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.expect("row");
-            header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(String::from))
+        .map(|row| {
+            report
+                .names()
+                .map(String::from)
+                .zip(row.cells.iter().map(|v| v.to_string()))
                 .collect()
         })
         .collect()
@@ -1710,15 +1707,8 @@ fn generator_reaches_every_rule_and_outcome() {
             ("events.csv", "outcome"),
             ("ledger.csv", "entry"),
         ] {
-            let mut r = csv::Reader::from_reader(&reports[file][..]);
-            let col = r
-                .headers()
-                .expect("header")
-                .iter()
-                .position(|h| h == column)
-                .expect("column");
-            for rec in r.records() {
-                seen.insert(format!("{file}:{}", &rec.expect("row")[col]));
+            for row in report_rows(&reports, file) {
+                seen.insert(format!("{file}:{}", row[column]));
             }
         }
     }

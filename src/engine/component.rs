@@ -2,17 +2,18 @@
 //! (SPEC §5: at each instant, bills in bill order, then events in file order).
 
 use super::outcome::{
-    AlertKind, AlertRow, BillRef, BillRow, CouponUse, Entry, EventRow, LedgerRow, Outcome, ProcKey,
+    AlertKind, AlertRow, CouponUse, Entry, EventRow, LedgerRow, Outcome, ProcKey,
 };
 use super::pricing::{self, CouponState, DiscountIndex};
 use super::requests::{self, LinkedCounts};
 use super::trusteeship::{self, History};
+use crate::bill::{Bill, BillRef, BillRow};
 use crate::calendar::Instant;
 use crate::ids::{AccountId, ResourceId};
 use crate::money::Money;
 use crate::rules::RuleId;
 use crate::scenario::{BillingMethod, EventKind, Scenario};
-use crate::timeline::{Bill, Component};
+use crate::timeline::Component;
 use std::collections::{BTreeMap, VecDeque};
 
 /// An account as the simulation changes it.

@@ -2,7 +2,8 @@
 //! ownership (T6, B7), invoices (L4, B6) and the per-account summary.
 
 use super::component::Run;
-use super::outcome::{AvailabilityRow, BillRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use super::outcome::{AvailabilityRow, InvoiceRow, OwnershipRow, Status, SummaryRow};
+use crate::bill::BillRow;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::money::Money;

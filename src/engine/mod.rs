@@ -8,15 +8,16 @@ pub(crate) mod pricing;
 mod requests;
 pub mod trusteeship;
 
+use crate::bill::{BillRef, BillRow};
 use crate::scenario::Scenario;
 use crate::timeline::Component;
-use outcome::{BillRow, Results};
+use outcome::Results;
 use rayon::prelude::*;
 
 /// One component's rows, before merging (its bills are updated in place).
 struct Part {
     /// What settlements paid of its bills after issue.
-    settled: Vec<(outcome::BillRef, crate::money::Money)>,
+    settled: Vec<(BillRef, crate::money::Money)>,
     rows: component::ComponentRows,
     availability: Vec<outcome::AvailabilityRow>,
     ownership: Vec<outcome::OwnershipRow>,
@@ -36,7 +37,7 @@ fn simulate_component(
         settled: run
             .settled
             .iter()
-            .map(|(&i, &amount)| (outcome::BillRef::from(&run.bills[i]), amount))
+            .map(|(&i, &amount)| (BillRef::from(&run.bills[i]), amount))
             .collect(),
         availability: intervals::availability(&run),
         ownership: intervals::ownership(&run),
@@ -81,11 +82,12 @@ fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<Vec<BillRow>>) -> Res
         .collect();
     let mut r = Results {
         bills: outcome::Bills::new(bills, settled),
+        opening: scenario.accounts.iter().map(|a| a.balance).collect(),
         ..Results::default()
     };
     for p in parts {
         append(&mut r.coupon_use, p.rows.coupon_use);
-        append(&mut r.ledger, p.rows.ledger);
+        append(&mut r.ledger_events, p.rows.ledger);
         append(&mut r.alerts, p.rows.alerts);
         append(&mut r.events, p.rows.events);
         append(&mut r.availability, p.availability);
@@ -94,7 +96,7 @@ fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<Vec<BillRow>>) -> Res
         append(&mut r.summary, p.summary);
     }
     sort_by_key(&mut r.coupon_use, |c| c.order);
-    sort_by_key(&mut r.ledger, |l| l.key);
+    sort_by_key(&mut r.ledger_events, |l| l.key);
     sort_by_key(&mut r.alerts, |a| a.key);
     sort_by_key(&mut r.events, |e| scenario.events[e.event].seq);
     sort_by_key(&mut r.availability, |a| (a.account, a.from));

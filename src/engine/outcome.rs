@@ -1,14 +1,17 @@
-//! What a simulation produces: typed report rows, not yet formatted.
+//! What a simulation produces: typed report rows by id, not yet named or formatted
+//! (`crate::report::model` is the view with names and derived cells). Every row is
+//! complete: [`Results::ledger`] yields the payment rows the bills imply, with their
+//! balances.
 //!
 //! Rows that SPEC §6 orders by "processing order" carry a [`ProcKey`], so the rows of
 //! independently simulated components merge into exactly the order one sequential run
 //! would have produced.
 
+use crate::bill::{BillOrder, BillRef, BillRow};
 use crate::calendar::Instant;
 use crate::ids::{AccountId, CouponId, ResourceId};
 use crate::money::Money;
 use crate::rules::RuleId;
-use crate::timeline::{Bill, BillOrder};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
@@ -49,99 +52,6 @@ impl ProcKey {
     }
 }
 
-/// Names a bill in output: `resource_id@time`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct BillRef {
-    pub resource: ResourceId,
-    pub at: Instant,
-}
-
-impl From<&BillRow> for BillRef {
-    fn from(b: &BillRow) -> Self {
-        BillRef {
-            resource: b.bill.resource,
-            at: b.id_time(),
-        }
-    }
-}
-
-/// A bill and how it was paid: the engine's live state of the bill while a component runs,
-/// and a row of bills.csv once it has. Payable and outstanding amounts are derived, and the
-/// ledger's payment row is `paid_at_issue`, so a bill costs one compact record.
-#[derive(Clone, Debug)]
-pub struct BillRow {
-    pub bill: Bill,
-    pub discount: Money,
-    pub coupon: Money,
-    /// Paid from the payer's balance when issued: the amount of its ledger payment row.
-    /// What later settlements paid is kept beside the bills ([`Bills::paid`]): few bills
-    /// have any, and this record is paid for once per bill of a run.
-    pub paid_at_issue: Money,
-    pub payer: AccountId,
-    pub rule: RuleId,
-    /// A downgrade already refunded (possibly 0 of) it: B8 refunds once.
-    pub refunded: bool,
-    /// An order of a subscription (else a pay-as-you-go cycle's usage).
-    pub subscription: bool,
-}
-
-impl BillRow {
-    /// A bill not yet processed: the engine fills in the rest when it is issued.
-    pub fn unprocessed(bill: Bill, subscription: bool) -> BillRow {
-        BillRow {
-            subscription,
-            bill,
-            discount: Money::ZERO,
-            coupon: Money::ZERO,
-            paid_at_issue: Money::ZERO,
-            payer: bill.account,
-            rule: RuleId::B1,
-            refunded: false,
-        }
-    }
-
-    /// The instant after `@` in the bill id (SPEC §5.2): the order time of a subscription,
-    /// the cycle start of pay-as-you-go.
-    pub fn id_time(&self) -> Instant {
-        if self.subscription {
-            self.bill.issued_at
-        } else {
-            self.bill.cycle_start
-        }
-    }
-
-    /// The end of the bill's cycle: its issue time for pay-as-you-go, recomputed from the
-    /// calendar for a subscription order.
-    pub fn cycle_end(
-        &self,
-        calendar: &crate::calendar::Calendar,
-        cycle: crate::calendar::Cycle,
-    ) -> Instant {
-        if self.subscription {
-            calendar.cycle_containing(cycle, self.bill.cycle_start).1
-        } else {
-            self.bill.issued_at
-        }
-    }
-
-    /// Whose discounts and coupons priced it (L5, T2): derived from the payer rather than
-    /// stored, as every byte of this record is paid once per bill of a run.
-    pub fn pricing(&self, is_alitelecom: bool) -> AccountId {
-        crate::engine::pricing::pricing_account(self.payer, self.bill.account, is_alitelecom)
-    }
-
-    /// list − discount − coupon.
-    pub fn payable(&self) -> Money {
-        self.bill.list - self.discount - self.coupon
-    }
-
-    /// Whether the payer's balance fell short when it was issued (it put the payer in
-    /// arrears, SPEC §5.5).
-    pub fn short_at_issue(&self) -> bool {
-        self.paid_at_issue < self.payable()
-    }
-}
-
 /// A row of coupon_use.csv.
 #[derive(Clone, Debug)]
 pub struct CouponUse {
@@ -176,9 +86,10 @@ impl Entry {
     }
 }
 
-/// A row of ledger.csv written by an event (top-up, refund, settlement). Payment rows are
-/// not stored: each is a bill's `paid_at_issue`, merged in by the writer.
-#[derive(Clone, Debug)]
+/// A row of ledger.csv. Rows written by events (top-ups, refunds, settlements) are stored
+/// ([`Results::ledger_events`]); payment rows are not (each is a bill's `paid_at_issue`):
+/// [`Results::ledger`] yields both, complete, in processing order.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LedgerRow {
     pub key: ProcKey,
     pub time: Instant,
@@ -401,11 +312,85 @@ impl<'a> Iterator for InOrder<'a> {
 pub struct Results {
     pub bills: Bills,
     pub coupon_use: Vec<CouponUse>,
-    pub ledger: Vec<LedgerRow>,
+    /// The ledger rows events wrote, in processing order; [`Results::ledger`] adds the
+    /// payments.
+    pub ledger_events: Vec<LedgerRow>,
     pub availability: Vec<AvailabilityRow>,
     pub alerts: Vec<AlertRow>,
     pub invoices: Vec<InvoiceRow>,
     pub ownership: Vec<OwnershipRow>,
     pub events: Vec<EventRow>,
     pub summary: Vec<SummaryRow>,
+    /// Each account's balance before the run, by account index: where the replay of
+    /// [`Results::ledger`] starts.
+    pub opening: Vec<Money>,
+}
+
+impl Results {
+    /// Every ledger row in processing order, complete: the event rows merged with a
+    /// payment row per bill that paid anything at issue. A payment's `balance_after` is not
+    /// stored (it would cost 16 bytes per bill); it is recovered by replaying balances in
+    /// this same order, from [`Results::opening`]. Nothing is materialised.
+    pub fn ledger(&self) -> Ledger<'_> {
+        Ledger {
+            balance: self.opening.clone(),
+            bills: self.bills.in_order(),
+            payment: None,
+            events: self.ledger_events.iter().peekable(),
+        }
+    }
+}
+
+/// The ledger in processing order; see [`Results::ledger`].
+pub struct Ledger<'a> {
+    /// Each account's balance after the rows yielded so far.
+    balance: Vec<Money>,
+    bills: InOrder<'a>,
+    /// The next bill with a payment row, and that row's processing key.
+    payment: Option<(&'a BillRow, ProcKey)>,
+    events: std::iter::Peekable<std::slice::Iter<'a, LedgerRow>>,
+}
+
+impl<'a> Ledger<'a> {
+    fn next_payment(&mut self) -> Option<(&'a BillRow, ProcKey)> {
+        if self.payment.is_none() {
+            self.payment = self
+                .bills
+                .by_ref()
+                .find(|b| b.paid_at_issue.is_positive())
+                .map(|b| (b, ProcKey::bill(b.bill.order(), 0)));
+        }
+        self.payment
+    }
+}
+
+impl Iterator for Ledger<'_> {
+    type Item = LedgerRow;
+
+    fn next(&mut self) -> Option<LedgerRow> {
+        let payment = self.next_payment();
+        let event_first = match (payment, self.events.peek()) {
+            (Some((_, key)), Some(e)) => e.key < key,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        if event_first {
+            let row = *self.events.next()?;
+            self.balance[row.account.index()] = row.balance_after;
+            return Some(row);
+        }
+        let (bill, key) = payment?;
+        self.payment = None;
+        let balance = &mut self.balance[bill.payer.index()];
+        *balance -= bill.paid_at_issue;
+        Some(LedgerRow {
+            key,
+            time: bill.bill.issued_at,
+            account: bill.payer,
+            entry: Entry::Payment,
+            amount: bill.paid_at_issue,
+            balance_after: *balance,
+            bill: Some(BillRef::from(bill)),
+        })
+    }
 }

@@ -5,7 +5,7 @@
 //! after the previous one's active time, so active times never decrease and every question
 //! below is answered by a scan from the end.
 
-use super::outcome::BillRow;
+use crate::bill::BillRow;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::rules::RuleId;
@@ -166,7 +166,7 @@ mod tests {
     }
 
     fn order(cycle_start: i64, issued_at: i64) -> BillRow {
-        let bill = crate::timeline::Bill {
+        let bill = crate::bill::Bill {
             resource: crate::ids::ResourceId(0),
             account: AccountId(1),
             cycle_start: Instant(cycle_start),

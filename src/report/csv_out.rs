@@ -1,13 +1,20 @@
-//! A CSV file being written: one header, `\n` line ends, fields formatted through the
-//! scenario's calendar and money rules so every report prints times and amounts one way.
+//! CSV formatting: a pure function from the model's typed rows to bytes. One header, `\n`
+//! line ends, each [`Cell`] printed through the scenario's calendar and money rules so every
+//! report prints times and amounts one way; what the cells are is the model's business
+//! (`super::model`), which columns there are the schema's (`super::schema`).
 //!
-//! This is the hot path of a large run (hundreds of MB of reports), so rows are formatted
-//! straight into one reused buffer, and large reports format chunks of rows in parallel. Quoting follows the csv crate's `Necessary` style
-//! byte for byte: a field is quoted when it holds `,`, `"`, `\r` or `\n`, quotes doubled.
+//! This is the hot path of a large run (hundreds of MB of reports), so each chunk of rows is
+//! formatted straight into one buffer (with a cache of recent times), chunks in parallel,
+//! and written in order. Quoting follows the csv crate's `Necessary` style byte for byte: a
+//! field is quoted when it holds `,`, `"`, `\r` or `\n`, quotes doubled.
 
+use super::model::Record;
+use super::schema::Cell;
 use crate::calendar::{Calendar, Instant};
 use crate::error::Error;
-use crate::money::{Money, MoneyRules};
+use crate::money::MoneyRules;
+use rayon::prelude::*;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -32,16 +39,16 @@ pub(super) struct Rows<'a> {
     next_slot: usize,
 }
 
-/// A CSV file being written: the header, then rows formatted by its [`Rows`] and written in
-/// 64 KiB pieces.
+/// A CSV file being written: the header, then rows formatted elsewhere ([`Rows`], one per
+/// chunk) and written in order.
 pub(super) struct CsvOut<'a> {
     writer: BufWriter<File>,
     path: PathBuf,
     rows: Rows<'a>,
 }
 
-/// Text buffered before it is handed to the file.
-const FLUSH_BYTES: usize = 1 << 16;
+/// The initial capacity of a chunk's text.
+const CHUNK_TEXT_BYTES: usize = 1 << 16;
 
 impl<'a> CsvOut<'a> {
     pub fn create(
@@ -59,24 +66,15 @@ impl<'a> CsvOut<'a> {
             rows: Rows::new(calendar, money, header.len()),
         };
         for h in header {
-            out.str(h);
+            out.rows.str(h);
         }
-        out.end_row()?;
+        out.rows.end_row();
         Ok(out)
     }
 
     /// An empty formatter with this file's settings, for formatting rows elsewhere.
     pub fn detached(&self) -> Rows<'a> {
         Rows::new(self.rows.calendar, self.rows.money, self.rows.width)
-    }
-
-    /// Ends the current row; writes buffered rows once there are enough.
-    pub fn end_row(&mut self) -> Result<(), Error> {
-        self.rows.end_row();
-        if self.rows.line.len() >= FLUSH_BYTES {
-            self.write_buffered()?;
-        }
-        Ok(())
     }
 
     /// Writes rows formatted elsewhere (complete lines), after any buffered here.
@@ -113,25 +111,12 @@ impl<'a> CsvOut<'a> {
     }
 }
 
-impl<'a> std::ops::Deref for CsvOut<'a> {
-    type Target = Rows<'a>;
-    fn deref(&self) -> &Rows<'a> {
-        &self.rows
-    }
-}
-
-impl<'a> std::ops::DerefMut for CsvOut<'a> {
-    fn deref_mut(&mut self) -> &mut Rows<'a> {
-        &mut self.rows
-    }
-}
-
 impl<'a> Rows<'a> {
     fn new(calendar: &'a Calendar, money: MoneyRules, width: usize) -> Rows<'a> {
         Rows {
             calendar,
             money,
-            line: String::with_capacity(FLUSH_BYTES + 1024),
+            line: String::with_capacity(CHUNK_TEXT_BYTES + 1024),
             scratch: String::with_capacity(64),
             fields: 0,
             width,
@@ -160,7 +145,7 @@ impl<'a> Rows<'a> {
     }
 
     /// A text field, quoted only when it must be.
-    pub fn str(&mut self, s: &str) -> &mut Self {
+    fn str(&mut self, s: &str) {
         self.separate();
         if s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
             self.line.push('"');
@@ -174,7 +159,6 @@ impl<'a> Rows<'a> {
         } else {
             self.line.push_str(s);
         }
-        self
     }
 
     /// Appends `t` in SPEC §2 output form to the current field (no separator).
@@ -191,21 +175,35 @@ impl<'a> Rows<'a> {
         self.line.push_str(&slot.1);
     }
 
-    pub fn time(&mut self, t: Instant) -> &mut Self {
-        self.separate();
-        self.push_time(t);
-        self
-    }
-
-    pub fn opt_time(&mut self, t: Option<Instant>) -> &mut Self {
-        match t {
-            Some(t) => self.time(t),
-            None => self.str(""),
+    /// One typed cell, printed as SPEC §6 says: times in §2 output form, amounts at
+    /// `money_scale`, ids and text as given (quoted only when they must be).
+    pub fn cell(&mut self, cell: Cell<'_>) {
+        match cell {
+            Cell::Id(s) | Cell::Text(s) => self.str(s),
+            Cell::BillId(resource, at) => self.bill_id(resource, at),
+            Cell::Amount(m) => {
+                self.separate();
+                self.money.write(m, &mut self.line);
+            }
+            Cell::Instant(t) => {
+                self.separate();
+                self.push_time(t);
+            }
+            Cell::Integer(n) => {
+                self.separate();
+                // Writing to a String cannot fail.
+                let _ = write!(self.line, "{n}");
+            }
+            Cell::Month(y, m) => {
+                self.separate();
+                let _ = write!(self.line, "{y:04}-{m:02}");
+            }
+            Cell::Empty => self.separate(),
         }
     }
 
     /// A bill id, `resource_id@time` (SPEC §5.2), quoted as one field if it must be.
-    pub fn bill_id(&mut self, (resource, at): (&str, Instant)) -> &mut Self {
+    fn bill_id(&mut self, resource: &str, at: Instant) {
         let mut id = std::mem::take(&mut self.scratch);
         id.clear();
         id.push_str(resource);
@@ -216,27 +214,63 @@ impl<'a> Rows<'a> {
         self.line.truncate(start);
         self.str(&id);
         self.scratch = id;
-        self
     }
 
-    /// An optional bill id; empty when the row has no bill.
-    pub fn opt_bill_id(&mut self, bill: Option<(&str, Instant)>) -> &mut Self {
-        match bill {
-            Some(id) => self.bill_id(id),
-            None => self.str(""),
+    /// One record's cells, then the end of its row.
+    pub fn record<'r, R: Record<'r>>(&mut self, record: &R) {
+        let cells = record.cells();
+        for (cell, column) in cells.as_ref().iter().zip(R::SCHEMA.columns) {
+            debug_assert!(
+                cell.fits(column),
+                "{}: {cell:?} in {}",
+                R::SCHEMA.file,
+                column.name
+            );
+            self.cell(*cell);
+        }
+        self.end_row();
+    }
+}
+
+/// Rows taken from the model at a time; each batch is formatted in parallel chunks of
+/// [`CHUNK`] rows and written in order.
+const BATCH: usize = 1 << 14;
+const CHUNK: usize = 1 << 11;
+
+/// Writes one report, `R::SCHEMA.file` in `dir`: its header, then a row per item, in
+/// the items' order. `items` are the model's cheap handles (a bill record, a ledger row)
+/// taken serially in report order; `record` turns one into its complete row, on whichever
+/// thread formats its chunk, so the bytes do not depend on the thread count.
+pub(super) fn write_report<'a, T, R>(
+    dir: &Path,
+    calendar: &'a Calendar,
+    money: MoneyRules,
+    items: impl Iterator<Item = T>,
+    record: impl Fn(&T) -> R + Sync,
+) -> Result<(), Error>
+where
+    T: Sync,
+    R: Record<'a>,
+{
+    let schema = R::SCHEMA;
+    let header: Vec<&str> = schema.names().collect();
+    let mut out = CsvOut::create(dir, schema.file, &header, calendar, money)?;
+    let mut items = items.peekable();
+    while items.peek().is_some() {
+        let batch: Vec<T> = items.by_ref().take(BATCH).collect();
+        let texts: Vec<String> = batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut rows = out.detached();
+                for item in chunk {
+                    rows.record(&record(item));
+                }
+                rows.into_text()
+            })
+            .collect();
+        for text in &texts {
+            out.write_text(text)?;
         }
     }
-
-    pub fn money(&mut self, m: Money) -> &mut Self {
-        self.separate();
-        self.money.write(m, &mut self.line);
-        self
-    }
-
-    pub fn opt_money(&mut self, m: Option<Money>) -> &mut Self {
-        match m {
-            Some(m) => self.money(m),
-            None => self.str(""),
-        }
-    }
+    out.finish()
 }

@@ -1,8 +1,13 @@
-//! Writing the nine reports of SPEC §6, all or nothing: they are written into a staging
-//! directory of `crate::output`, which swaps it in whole, so a failed or killed run never
-//! leaves partial output and never touches the previous reports.
+//! The nine reports of SPEC §6: their schema ([`schema`]), the typed rows every output
+//! reads ([`model`]), a reader of written reports ([`read`]), and writing them as CSV, all
+//! or nothing: they are written into a staging directory of `crate::output`, which swaps
+//! it in whole, so a failed or killed run never leaves partial output and never touches the
+//! previous reports.
 
 mod csv_out;
+pub mod model;
+pub mod read;
+pub mod schema;
 mod writers;
 
 use crate::engine::outcome::Results;
@@ -12,42 +17,19 @@ use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::path::Path;
 
-/// The nine report files of SPEC §6; `WRITERS` in `write_reports` follows the same order.
-pub const REPORT_FILES: [&str; 9] = [
-    "bills.csv",
-    "coupon_use.csv",
-    "ledger.csv",
-    "availability.csv",
-    "alerts.csv",
-    "invoices.csv",
-    "ownership.csv",
-    "events.csv",
-    "summary.csv",
-];
-
-/// One report's writer.
-type Writer = fn(&Scenario, &Results, &Path) -> Result<(), Error>;
+pub use schema::REPORT_FILES;
 
 /// Writes every report into `dir` (which must exist and hold none of them: each file is
 /// created new, see `output::create`). Callers publish through `crate::output`; tests
-/// write into scratch directories of their own. The files are written in
-/// parallel (`bills.csv` and `ledger.csv` are most of the bytes); the first error in
-/// [`REPORT_FILES`] order is returned, whatever the scheduling.
+/// write into scratch directories of their own. The files are written in parallel
+/// (`bills.csv` and `ledger.csv` are most of the bytes, and each formats chunks of rows in
+/// parallel too); the first error in [`schema::ALL`] order is returned, whatever the
+/// scheduling.
 pub fn write_reports(scenario: &Scenario, results: &Results, dir: &Path) -> Result<(), Error> {
-    const WRITERS: [Writer; 9] = [
-        writers::bills,
-        writers::coupon_use,
-        writers::ledger,
-        writers::availability,
-        writers::alerts,
-        writers::invoices,
-        writers::ownership,
-        writers::events,
-        writers::summary,
-    ];
-    let written: Vec<Result<(), Error>> = WRITERS
+    let view = model::View::new(scenario, results);
+    let written: Vec<Result<(), Error>> = schema::ALL
         .par_iter()
-        .map(|write| write(scenario, results, dir))
+        .map(|s| writers::write(view, s.id, dir))
         .collect();
     written.into_iter().collect()
 }
