@@ -19,6 +19,7 @@ fn fleet(c: &mut Criterion) {
         let out = input.out(&format!("reports-{n}"));
         let options = trustsim::RunOptions {
             out: Some(out.clone()),
+            ..Default::default()
         };
         pool.install(|| trustsim::run(&input.dir, &options).expect("fleet runs"));
         reports.push(common::report_bytes(&out));
@@ -44,6 +45,7 @@ fn fleet(c: &mut Criterion) {
     for (n, pool) in &pools {
         let options = trustsim::RunOptions {
             out: Some(input.out(&format!("reports-{n}"))),
+            ..Default::default()
         };
         group.bench_with_input(BenchmarkId::new("run", n), pool, |b, pool| {
             b.iter(|| pool.install(|| trustsim::run(&input.dir, &options).expect("run")))

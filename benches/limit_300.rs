@@ -12,6 +12,7 @@ fn limit_300(c: &mut Criterion) {
     let out = input.out("reports");
     let options = trustsim::RunOptions {
         out: Some(out.clone()),
+        ..Default::default()
     };
     let rows = trustsim::run(&input.dir, &options)
         .expect("limit_300 runs")

@@ -52,6 +52,9 @@ pub struct RunOptions {
     /// anything trustsim did not write or is the scenario directory, an ancestor of it or
     /// inside it (see [`output`]).
     pub out: Option<PathBuf>,
+    /// Runs the variant `variants/NAME.toml` of the scenario instead of the baseline
+    /// (SPEC §10.2); its default output is `output/<name>+NAME`.
+    pub variant: Option<String>,
 }
 
 /// What a run did, for the end-of-run summary line.
@@ -161,7 +164,10 @@ fn run_phases(
 ) -> Result<RunSummary, Error> {
     let clock = Clock::now();
     watcher.phase(Phase::Reading);
-    let mut scenario = scenario::load(dir)?;
+    let mut scenario = match &options.variant {
+        Some(name) => scenario::load_variant(dir, name)?,
+        None => scenario::load(dir)?,
+    };
     let out_dir = options
         .out
         .clone()

@@ -48,9 +48,19 @@ enum Command {
         /// Worker threads [default: one per core, or RAYON_NUM_THREADS].
         #[arg(long)]
         threads: Option<usize>,
+        /// Runs the variant variants/NAME.toml instead of the baseline [default output:
+        /// output/<scenario name>+NAME].
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
     },
-    /// Checks a scenario's files without simulating or writing anything.
-    Validate { scenario: PathBuf },
+    /// Checks a scenario's files, and every variant's, without simulating or writing
+    /// anything.
+    Validate {
+        scenario: PathBuf,
+        /// Checks only the variant variants/NAME.toml.
+        #[arg(long, value_name = "NAME")]
+        variant: Option<String>,
+    },
     /// Compares each scenario's reports with its expected/ golden files.
     Check {
         #[arg(required = true)]
@@ -255,7 +265,11 @@ fn print_problems(problems: &[Problem], prefix: &str) {
 }
 
 /// `trustsim run`: the library's run, with a bar or spinner for each phase.
-fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<ExitCode, Error> {
+fn run(
+    scenario: &Path,
+    options: trustsim::RunOptions,
+    progress: Progress,
+) -> Result<ExitCode, Error> {
     // Printed before anything is read: a misspelled table is most useful to know about when
     // the load then fails.
     print_warnings(&trustsim::scenario::warnings(scenario), "");
@@ -263,7 +277,7 @@ fn run(scenario: &Path, out: Option<PathBuf>, progress: Progress) -> Result<Exit
         progress,
         current: Mutex::new(None),
     };
-    let s = trustsim::run_watched(scenario, &trustsim::RunOptions { out }, &bars)?;
+    let s = trustsim::run_watched(scenario, &options, &bars)?;
     print_summary(&s);
     // Where the time went, so a slow run says which phase to look at.
     let [read, simulate, write] = s.phases;
@@ -368,19 +382,26 @@ fn generate(args: &GenerateArgs, progress: Progress) -> anyhow::Result<ExitCode>
 
 fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Run { scenario, out, .. } => Ok(run(&scenario, out, progress)?),
+        Command::Run {
+            scenario,
+            out,
+            variant,
+            ..
+        } => Ok(run(
+            &scenario,
+            trustsim::RunOptions { out, variant },
+            progress,
+        )?),
         Command::Generate(args) => generate(&args, progress),
-        Command::Validate { scenario } => {
+        Command::Validate { scenario, variant } => {
             print_warnings(&trustsim::scenario::warnings(&scenario), "");
-            let s = trustsim::scenario::load(&scenario)?;
-            say!(
-                "{}: valid ({}, {}, {}, {})",
-                s.settings.name,
-                count(s.accounts.len(), "account", "accounts"),
-                count(s.resources.len(), "resource", "resources"),
-                count(s.usage_rows, "usage row", "usage rows"),
-                count(s.events.len(), "event", "events")
-            );
+            match variant {
+                Some(name) => say_valid(&trustsim::scenario::load_variant(&scenario, &name)?),
+                None => {
+                    say_valid(&trustsim::scenario::load(&scenario)?);
+                    return Ok(validate_variants(&scenario));
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
@@ -443,6 +464,40 @@ fn reconcile(scenario: PathBuf, out: Option<PathBuf>) -> anyhow::Result<ExitCode
         s.delta
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The line `validate` prints for a valid scenario or variant.
+fn say_valid(s: &trustsim::Scenario) {
+    say!(
+        "{}: valid ({}, {}, {}, {})",
+        s.settings.name,
+        count(s.accounts.len(), "account", "accounts"),
+        count(s.resources.len(), "resource", "resources"),
+        count(s.usage_rows, "usage row", "usage rows"),
+        count(s.events.len(), "event", "events")
+    );
+}
+
+/// `validate` of a valid baseline goes on to every variant, whatever the earlier ones gave:
+/// a line each, an invalid one's problems on stderr prefixed with the variant's scenario
+/// name. Exit 2 when any is invalid.
+fn validate_variants(scenario: &Path) -> ExitCode {
+    let mut code = ExitCode::SUCCESS;
+    for name in trustsim::scenario::variant_names(scenario) {
+        match trustsim::scenario::load_variant(scenario, &name) {
+            Ok(s) => say_valid(&s),
+            Err(Error::Scenario(problems)) => {
+                say!("variant {name}: INVALID (problems on stderr)");
+                print_problems(&problems, &format!("variant {name}: "));
+                code = ExitCode::from(2);
+            }
+            Err(e) => {
+                code = ExitCode::from(status(&e));
+                eprintln!("trustsim: variant {name}: {:#}", anyhow::Error::from(e));
+            }
+        }
+    }
+    code
 }
 
 /// `trustsim check`: checks every scenario it is given, whatever the earlier ones gave, and

@@ -122,6 +122,7 @@ fn generated_exports_add_up_exactly_and_run() {
             &out,
             &trustsim::RunOptions {
                 out: Some(reports.clone()),
+                ..Default::default()
             },
         )
         .expect("the imported scenario runs");
@@ -265,6 +266,7 @@ fn reconcile_compares_the_run_with_the_actuals() {
         &out,
         &trustsim::RunOptions {
             out: Some(reports.clone()),
+            ..Default::default()
         },
     )
     .expect("runs");

@@ -201,6 +201,7 @@ fn report_times(dir: &Path) -> Vec<String> {
         dir,
         &trustsim::RunOptions {
             out: Some(out.clone()),
+            ..Default::default()
         },
     )
     .expect("runs");
@@ -423,6 +424,7 @@ fn largest_usage_amounts_sum_exactly_in_any_row_order() {
             dir.path(),
             &trustsim::RunOptions {
                 out: Some(out.clone()),
+                ..Default::default()
             },
         )
         .expect("runs");
@@ -457,6 +459,7 @@ fn the_tracker_usage_sum_is_the_same_in_both_row_orders() {
             dir.path(),
             &trustsim::RunOptions {
                 out: Some(out.clone()),
+                ..Default::default()
             },
         )
         .expect("runs");

@@ -16,3 +16,4 @@ mod scale;
 mod tidy;
 mod util;
 mod ux;
+mod variants;

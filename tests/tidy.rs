@@ -40,8 +40,9 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["report"],
     &["generate"],
-    // The commands: the pipeline (`lib.rs`) and the golden comparison that runs it.
-    &["check", ""],
+    // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
+    // FOCUS import and reconcile (which runs it too).
+    &["check", "import", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The

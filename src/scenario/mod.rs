@@ -7,10 +7,15 @@ pub mod columns;
 mod reader;
 mod settings;
 mod table;
+mod variant;
 
 pub use reader::{load, warnings, READ_ORDER};
 pub use settings::{
     Currency, Policy, ServiceCategory, Settings, SubscriptionPayer, T5Scope, Unsettled,
+};
+pub use variant::{
+    load_variant, load_with, variant_names, AccountColumn, AccountField, AddEvent, Drop, Located,
+    Retime, Setting, Variant, VARIANTS_DIR,
 };
 
 /// The last line of a table a row may start on: the header and 10^8 lines of rows (blank

@@ -11,6 +11,7 @@
 use super::columns;
 use super::settings::{self, Settings};
 use super::table::{self, Columns, Row};
+use super::variant::Overlay;
 use super::{
     Account, BillingMethod, Coupon, Discount, Event, EventKind, Products, Resource, Scenario, Usage,
 };
@@ -37,6 +38,13 @@ pub const READ_ORDER: [&str; 7] = [
     "discounts.csv",
 ];
 
+/// The columns of `events.csv`; an event a variant adds has the same fields.
+pub(super) const EVENT_COLUMNS: Columns = Columns {
+    file: columns::EVENTS.file,
+    names: columns::EVENTS.columns,
+    required: &["time", "kind"],
+};
+
 /// A table a scenario directory may hold that [`load`] does not read: `actuals.csv` (SPEC
 /// §10.7, read only by `reconcile`).
 const OTHER_TABLES: [&str; 1] = ["actuals.csv"];
@@ -50,11 +58,21 @@ fn is_known_table(name: &str) -> bool {
 /// [`warnings`] in [`Scenario::warnings`]; an invalid one is `Err(Error::Scenario)` with every
 /// problem found (up to 50), in [`READ_ORDER`] and line order.
 pub fn load(dir: &Path) -> Result<Scenario, Error> {
-    let mut problems = Problems::default();
+    load_overlaid(dir, None, Problems::default())
+}
+
+/// [`load`] with a variant's `overlay` applied as the files are read (SPEC §10.2), so that
+/// the scenario is validated exactly as if its files had been edited; `problems` holds
+/// those already found in the overlay file, reported with the scenario's.
+pub(super) fn load_overlaid(
+    dir: &Path,
+    overlay: Option<&Overlay<'_>>,
+    mut problems: Problems,
+) -> Result<Scenario, Error> {
     if let Some(p) = not_a_directory(dir) {
         return Err(Error::Scenario(vec![p]));
     }
-    let scenario = read(dir, &mut problems);
+    let scenario = read(dir, overlay, &mut problems);
     problems.sort_by_file(&READ_ORDER);
     match scenario {
         Some(mut s) if problems.is_empty() => {
@@ -66,7 +84,7 @@ pub fn load(dir: &Path) -> Result<Scenario, Error> {
 }
 
 /// The problem with a scenario path that is not a directory (SPEC §7: bad input, exit 2).
-fn not_a_directory(dir: &Path) -> Option<Problem> {
+pub(super) fn not_a_directory(dir: &Path) -> Option<Problem> {
     let why = match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => return None,
         Ok(_) => "not a scenario directory: it is a file".to_string(),
@@ -132,7 +150,7 @@ fn nearest_table(name: &str) -> Option<&'static str> {
 
 /// Reads every file of `dir` (a directory) into a scenario, or None when the settings are
 /// unusable; the caller decides from `problems` whether the scenario is valid.
-fn read(dir: &Path, problems: &mut Problems) -> Option<Scenario> {
+fn read(dir: &Path, overlay: Option<&Overlay<'_>>, problems: &mut Problems) -> Option<Scenario> {
     let dir_name = dir
         .canonicalize()
         .ok()
@@ -161,11 +179,15 @@ fn read(dir: &Path, problems: &mut Problems) -> Option<Scenario> {
         return None;
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let settings = settings::parse(text, &dir_name, problems)?;
+    let settings = match overlay {
+        Some(o) => o.settings(text, &dir_name, problems)?,
+        None => settings::parse(text, &dir_name, problems)?,
+    };
 
     let mut r = Reader {
         dir,
         settings: &settings,
+        overlay,
         problems: std::mem::take(problems),
     };
     let (account_names, accounts) = r.accounts();
@@ -220,7 +242,48 @@ impl Ids {
 struct Reader<'a> {
     dir: &'a Path,
     settings: &'a Settings,
+    /// A variant's edits, applied to the rows as they are read.
+    overlay: Option<&'a Overlay<'a>>,
     problems: Problems,
+}
+
+/// The fields of one row, wherever they were written: a table row ([`Row`]), a row with
+/// fields a variant replaced, or an event a variant added ([`super::variant`]). The field
+/// parsers read through it, so a value from a variant is checked exactly like one in a
+/// table, and its problem is located where it was written.
+pub(super) trait Fields {
+    /// The field of column `col` (an index into the table's column names), trimmed.
+    fn get(&self, col: usize) -> &str;
+
+    /// Records a problem of `kind` at this field.
+    fn problem_of(
+        &self,
+        problems: &mut Problems,
+        kind: ProblemKind,
+        col: usize,
+        message: impl Into<String>,
+    );
+
+    /// Records a bad value at this field.
+    fn problem(&self, problems: &mut Problems, col: usize, message: impl Into<String>) {
+        self.problem_of(problems, ProblemKind::BadValue, col, message);
+    }
+}
+
+impl Fields for Row<'_> {
+    fn get(&self, col: usize) -> &str {
+        Row::get(self, col)
+    }
+
+    fn problem_of(
+        &self,
+        problems: &mut Problems,
+        kind: ProblemKind,
+        col: usize,
+        message: impl Into<String>,
+    ) {
+        Row::problem_of(self, problems, kind, col, message);
+    }
 }
 
 /// Field parsers shared by every table: each returns None after recording a problem.
@@ -252,7 +315,7 @@ impl Reader<'_> {
     fn lookup(
         names: &Ids,
         what: &str,
-        row: &Row<'_>,
+        row: &impl Fields,
         col: usize,
         problems: &mut Problems,
     ) -> Option<u32> {
@@ -279,7 +342,7 @@ impl Reader<'_> {
 
     fn amount(
         &self,
-        row: &Row<'_>,
+        row: &impl Fields,
         col: usize,
         max_fraction: u32,
         problems: &mut Problems,
@@ -317,7 +380,7 @@ impl Reader<'_> {
     /// A money amount at `money_scale` that must be ≥ 0 (or > 0 when `positive`).
     fn money(
         &self,
-        row: &Row<'_>,
+        row: &impl Fields,
         col: usize,
         positive: bool,
         problems: &mut Problems,
@@ -336,7 +399,7 @@ impl Reader<'_> {
 
     fn optional_money(
         &self,
-        row: &Row<'_>,
+        row: &impl Fields,
         col: usize,
         problems: &mut Problems,
     ) -> Result<Option<Money>, ()> {
@@ -346,7 +409,7 @@ impl Reader<'_> {
         self.money(row, col, false, problems).map(Some).ok_or(())
     }
 
-    fn time(&self, row: &Row<'_>, col: usize, problems: &mut Problems) -> Option<Instant> {
+    fn time(&self, row: &impl Fields, col: usize, problems: &mut Problems) -> Option<Instant> {
         match self.settings.calendar.parse_time(row.get(col)) {
             Ok(t) => Some(t),
             Err(msg) => {
@@ -358,7 +421,7 @@ impl Reader<'_> {
 
     fn optional_time(
         &self,
-        row: &Row<'_>,
+        row: &impl Fields,
         col: usize,
         problems: &mut Problems,
     ) -> Result<Option<Instant>, ()> {
@@ -368,7 +431,13 @@ impl Reader<'_> {
         self.time(row, col, problems).map(Some).ok_or(())
     }
 
-    fn in_horizon(&self, row: &Row<'_>, col: usize, t: Instant, problems: &mut Problems) -> bool {
+    fn in_horizon(
+        &self,
+        row: &impl Fields,
+        col: usize,
+        t: Instant,
+        problems: &mut Problems,
+    ) -> bool {
         let s = self.settings;
         if t < s.start || t >= s.end {
             row.problem_of(
@@ -506,21 +575,27 @@ impl Reader<'_> {
                 .as_deref()
                 .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
             let enterprise = Self::id(row, 1, p);
-            let balance = if row.get(2).is_empty() {
+            // A variant's balance or threshold replaces the field, as if edited.
+            let patches = self.overlay.map_or(&[][..], |o| o.account(row.get(0)));
+            let fields = &super::variant::Patched::new(row, patches);
+            let balance = if fields.get(2).is_empty() {
                 Some(Money::ZERO)
             } else {
-                self.money(row, 2, false, p)
+                self.money(fields, 2, false, p)
             };
-            let low = self.optional_money(row, 3, p);
-            let high = self.optional_money(row, 4, p);
+            let low = self.optional_money(fields, 3, p);
+            let high = self.optional_money(fields, 4, p);
             if let (true, Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
                 (fresh, id, enterprise, balance, low, high)
             {
                 rows.push((id, enterprise, balance, low, high));
             }
         });
-        self.problems = problems;
         let ids = Ids::new(seen, complete);
+        if let (Some(o), true) = (self.overlay, complete) {
+            o.check_accounts(&ids, &mut problems);
+        }
+        self.problems = problems;
         // Rows of every valid account; a rejected row left a problem, so when one is missing
         // here the scenario is not loaded.
         let mut accounts: Vec<Account> = rows
@@ -692,11 +767,43 @@ impl Reader<'_> {
     }
 
     fn events(&mut self, accounts: &Ids, resources: &Ids) -> Vec<Event> {
-        const C: Columns = Columns {
-            file: columns::EVENTS.file,
-            names: columns::EVENTS.columns,
-            required: &["time", "kind"],
-        };
+        let mut events = Vec::new();
+        let mut seq = 0u32;
+        let mut problems = std::mem::take(&mut self.problems);
+        table::read(self.dir, &EVENT_COLUMNS, false, &mut problems, |row, p| {
+            seq += 1;
+            let Some(o) = self.overlay else {
+                events.extend(self.event(row, seq, accounts, resources, p));
+                return;
+            };
+            // A dropped event is gone as if its row were deleted, but every other event
+            // keeps its seq; a retimed one keeps its seq, so its place among the events
+            // of its new instant.
+            if !o.drops(seq) {
+                let fields = &super::variant::Patched::new(row, o.retimed(seq));
+                events.extend(self.event(fields, seq, accounts, resources, p));
+            }
+        });
+        if let Some(o) = self.overlay {
+            o.check_seqs(seq, &mut problems);
+            for added in o.added() {
+                seq += 1;
+                events.extend(self.event(added, seq, accounts, resources, &mut problems));
+            }
+        }
+        self.problems = problems;
+        events
+    }
+
+    /// One event from the fields of an events.csv row (or of an event a variant adds).
+    fn event(
+        &self,
+        row: &impl Fields,
+        seq: u32,
+        accounts: &Ids,
+        resources: &Ids,
+        p: &mut Problems,
+    ) -> Option<Event> {
         const KINDS: &[(&str, &[usize])] = &[
             ("establish", &[2, 3]),
             ("modify", &[2, 3]),
@@ -706,89 +813,79 @@ impl Reader<'_> {
             ("cost_analysis", &[2]),
             ("downgrade", &[4]),
         ];
-        let mut events = Vec::new();
-        let mut seq = 0u32;
-        let mut problems = std::mem::take(&mut self.problems);
-        table::read(self.dir, &C, false, &mut problems, |row, p| {
-            seq += 1;
-            let time = self
-                .time(row, 0, p)
-                .filter(|&t| self.in_horizon(row, 0, t, p));
-            let kind = row.get(1);
-            let Some(&(_, used)) = KINDS.iter().find(|(k, _)| *k == kind) else {
-                let all: Vec<&str> = KINDS.iter().map(|k| k.0).collect();
+        let time = self
+            .time(row, 0, p)
+            .filter(|&t| self.in_horizon(row, 0, t, p));
+        let kind = row.get(1);
+        let Some(&(_, used)) = KINDS.iter().find(|(k, _)| *k == kind) else {
+            let all: Vec<&str> = KINDS.iter().map(|k| k.0).collect();
+            row.problem(
+                p,
+                1,
+                format!("expected one of {}, got {kind:?}", all.join(", ")),
+            );
+            return None;
+        };
+        let mut fields_ok = true;
+        for col in 2..EVENT_COLUMNS.names.len() {
+            let given = !row.get(col).is_empty();
+            if used.contains(&col) && !given {
                 row.problem(
                     p,
-                    1,
-                    format!("expected one of {}, got {kind:?}", all.join(", ")),
+                    col,
+                    format!("required for {} {kind} event", article(kind)),
                 );
-                return;
-            };
-            let mut fields_ok = true;
-            for col in 2..C.names.len() {
-                let given = !row.get(col).is_empty();
-                if used.contains(&col) && !given {
-                    row.problem(
-                        p,
-                        col,
-                        format!("required for {} {kind} event", article(kind)),
-                    );
-                    fields_ok = false;
-                } else if !used.contains(&col) && given {
-                    row.problem(
-                        p,
-                        col,
-                        format!("must be empty for {} {kind} event", article(kind)),
-                    );
-                    fields_ok = false;
-                }
+                fields_ok = false;
+            } else if !used.contains(&col) && given {
+                row.problem(
+                    p,
+                    col,
+                    format!("must be empty for {} {kind} event", article(kind)),
+                );
+                fields_ok = false;
             }
-            if !fields_ok {
-                return;
-            }
-            let account =
-                |p: &mut Problems| Self::lookup(accounts, "account", row, 2, p).map(AccountId);
-            let parsed = match kind {
-                "establish" | "modify" => {
-                    let linked = account(p);
-                    let main = Self::lookup(accounts, "account", row, 3, p).map(AccountId);
-                    match (linked, main) {
-                        (Some(linked), Some(main)) if kind == "establish" => {
-                            Some(EventKind::Establish { linked, main })
-                        }
-                        (Some(linked), Some(main)) => Some(EventKind::Modify { linked, main }),
-                        _ => None,
+        }
+        if !fields_ok {
+            return None;
+        }
+        let account =
+            |p: &mut Problems| Self::lookup(accounts, "account", row, 2, p).map(AccountId);
+        let parsed = match kind {
+            "establish" | "modify" => {
+                let linked = account(p);
+                let main = Self::lookup(accounts, "account", row, 3, p).map(AccountId);
+                match (linked, main) {
+                    (Some(linked), Some(main)) if kind == "establish" => {
+                        Some(EventKind::Establish { linked, main })
                     }
+                    (Some(linked), Some(main)) => Some(EventKind::Modify { linked, main }),
+                    _ => None,
                 }
-                "remove" => account(p).map(|linked| EventKind::Remove { linked }),
-                "topup" => {
-                    let a = account(p);
-                    let amount = self.money(row, 5, true, p);
-                    a.zip(amount)
-                        .map(|(account, amount)| EventKind::Topup { account, amount })
-                }
-                "change_real_name" => account(p).map(|account| EventKind::ChangeRealName {
-                    account,
-                    enterprise: row.get(6).into(),
-                }),
-                "cost_analysis" => account(p).map(|account| EventKind::CostAnalysis { account }),
-                _ => Self::lookup(resources, "resource", row, 4, p).map(|r| EventKind::Downgrade {
-                    resource: ResourceId(r),
-                }),
-            };
-            if let (Some(time), Some(kind)) = (time, parsed) {
-                events.push(Event {
-                    seq,
-                    time,
-                    kind,
-                    account_field: row.get(2).into(),
-                    main_field: row.get(3).into(),
-                    resource_field: row.get(4).into(),
-                });
             }
-        });
-        self.problems = problems;
-        events
+            "remove" => account(p).map(|linked| EventKind::Remove { linked }),
+            "topup" => {
+                let a = account(p);
+                let amount = self.money(row, 5, true, p);
+                a.zip(amount)
+                    .map(|(account, amount)| EventKind::Topup { account, amount })
+            }
+            "change_real_name" => account(p).map(|account| EventKind::ChangeRealName {
+                account,
+                enterprise: row.get(6).into(),
+            }),
+            "cost_analysis" => account(p).map(|account| EventKind::CostAnalysis { account }),
+            _ => Self::lookup(resources, "resource", row, 4, p).map(|r| EventKind::Downgrade {
+                resource: ResourceId(r),
+            }),
+        };
+        Some(Event {
+            seq,
+            time: time?,
+            kind: parsed?,
+            account_field: row.get(2).into(),
+            main_field: row.get(3).into(),
+            resource_field: row.get(4).into(),
+        })
     }
 
     fn coupons(&mut self, accounts: &Ids) -> (Ids, Vec<Coupon>) {
