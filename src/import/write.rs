@@ -9,7 +9,7 @@ use super::Reading;
 use crate::calendar::{Cycle, Instant};
 use crate::error::{Error, Problem};
 use crate::output::Target;
-use crate::scenario::ServiceCategory;
+use crate::scenario::{columns, ServiceCategory};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -36,13 +36,14 @@ pub(super) struct Written {
 
 type Csv = csv::Writer<BufWriter<File>>;
 
-/// Creates `dir/name` and fills it with `body`.
+/// Creates `dir/<table's file>`, writes the table's header (the scenario reader's own
+/// column names) and fills it with `body`.
 fn table(
     dir: &Path,
-    name: &str,
-    header: &[&str],
+    table: &columns::Table,
     body: impl FnOnce(&mut Csv) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    let (name, header) = (table.file, table.columns);
     let path = dir.join(name);
     let file = crate::output::create(dir, name)?;
     let mut w = csv::WriterBuilder::new()
@@ -95,68 +96,45 @@ pub(super) fn scenario(target: Target, x: &Inputs<'_>) -> Result<Written, Error>
 
     let names = plan.resource_names(t);
     write_settings(&dir, x, start, end, most_linked)?;
-    table(
-        &dir,
-        "accounts.csv",
-        &[
-            "account_id",
-            "enterprise_id",
-            "balance",
-            "low_balance_threshold",
-            "high_bill_threshold",
-        ],
-        |w| {
-            for &a in &accounts {
-                let e = enterprises[a as usize];
-                row(
-                    w,
-                    &dir,
-                    "accounts.csv",
-                    [t.accounts.name(a), t.accounts.name(e), "", "", ""],
-                )?;
-            }
-            Ok(())
-        },
-    )?;
+    table(&dir, &columns::ACCOUNTS, |w| {
+        for &a in &accounts {
+            let e = enterprises[a as usize];
+            row(
+                w,
+                &dir,
+                "accounts.csv",
+                [t.accounts.name(a), t.accounts.name(e), "", "", ""],
+            )?;
+        }
+        Ok(())
+    })?;
     let mut resources: Vec<_> = plan.resources.iter().collect();
     resources.sort_by(|a, b| names[*a.1 as usize].cmp(&names[*b.1 as usize]));
-    table(
-        &dir,
-        "resources.csv",
-        &[
-            "resource_id",
-            "account_id",
-            "product",
-            "billing_method",
-            "cycle",
-            "expires_at",
-        ],
-        |w| {
-            for (key, &i) in resources {
-                let method = if key.subscription {
-                    "subscription"
-                } else {
-                    "pay_as_you_go"
-                };
-                row(
-                    w,
-                    &dir,
-                    "resources.csv",
-                    [
-                        &names[i as usize],
-                        t.accounts.name(key.account),
-                        t.products.name(key.product),
-                        method,
-                        key.cycle.as_str(),
-                        "",
-                    ],
-                )?;
-            }
-            Ok(())
-        },
-    )?;
+    table(&dir, &columns::RESOURCES, |w| {
+        for (key, &i) in resources {
+            let method = if key.subscription {
+                "subscription"
+            } else {
+                "pay_as_you_go"
+            };
+            row(
+                w,
+                &dir,
+                "resources.csv",
+                [
+                    &names[i as usize],
+                    t.accounts.name(key.account),
+                    t.products.name(key.product),
+                    method,
+                    key.cycle.as_str(),
+                    "",
+                ],
+            )?;
+        }
+        Ok(())
+    })?;
     let mut usage_rows = 0u64;
-    table(&dir, "usage.csv", &["time", "resource_id", "amount"], |w| {
+    table(&dir, &columns::USAGE, |w| {
         x.replay.each(|r| {
             if let Some(u) = plan.usage_row(t, r) {
                 usage_rows += 1;
@@ -186,39 +164,26 @@ pub(super) fn scenario(target: Target, x: &Inputs<'_>) -> Result<Written, Error>
     })?;
     let events = if x.establish { linked.len() } else { 0 };
     if x.establish {
-        table(
-            &dir,
-            "events.csv",
-            &[
-                "time",
-                "kind",
-                "account_id",
-                "main_id",
-                "resource_id",
-                "amount",
-                "value",
-            ],
-            |w| {
-                let at = time(start);
-                for &(a, m) in &linked {
-                    row(
-                        w,
-                        &dir,
-                        "events.csv",
-                        [
-                            &at,
-                            "establish",
-                            t.accounts.name(a),
-                            t.accounts.name(m),
-                            "",
-                            "",
-                            "",
-                        ],
-                    )?;
-                }
-                Ok(())
-            },
-        )?;
+        table(&dir, &columns::EVENTS, |w| {
+            let at = time(start);
+            for &(a, m) in &linked {
+                row(
+                    w,
+                    &dir,
+                    "events.csv",
+                    [
+                        &at,
+                        "establish",
+                        t.accounts.name(a),
+                        t.accounts.name(m),
+                        "",
+                        "",
+                        "",
+                    ],
+                )?;
+            }
+            Ok(())
+        })?;
     }
     let digits = x.reading.cost_digits;
     let mut actuals: Vec<_> = plan
@@ -234,22 +199,17 @@ pub(super) fn scenario(target: Target, x: &Inputs<'_>) -> Result<Written, Error>
         })
         .collect();
     actuals.sort();
-    table(
-        &dir,
-        "actuals.csv",
-        &["month", "payer_id", "account_id", "billed_cost"],
-        |w| {
-            for (month, payer, account, sum) in &actuals {
-                row(
-                    w,
-                    &dir,
-                    "actuals.csv",
-                    [month, payer, account, &sum.format(digits)],
-                )?;
-            }
-            Ok(())
-        },
-    )?;
+    table(&dir, &columns::ACTUALS, |w| {
+        for (month, payer, account, sum) in &actuals {
+            row(
+                w,
+                &dir,
+                "actuals.csv",
+                [month, payer, account, &sum.format(digits)],
+            )?;
+        }
+        Ok(())
+    })?;
     let report = import_md(x, start, end, usage_rows, events, most_linked, &linked);
     let md = dir.join("import.md");
     crate::output::create(&dir, "import.md")?

@@ -88,3 +88,10 @@ pub const DISCOUNTS: Table = Table {
         "valid_until",
     ],
 };
+
+/// `actuals.csv`: a provider export's own billed cost (SPEC §10.7), written by `import
+/// focus`, read only by `reconcile`.
+pub const ACTUALS: Table = Table {
+    file: "actuals.csv",
+    columns: &["month", "payer_id", "account_id", "billed_cost"],
+};

@@ -47,7 +47,7 @@ pub(super) const EVENT_COLUMNS: Columns = Columns {
 
 /// A table a scenario directory may hold that [`load`] does not read: `actuals.csv` (SPEC
 /// §10.7, read only by `reconcile`).
-const OTHER_TABLES: [&str; 1] = ["actuals.csv"];
+const OTHER_TABLES: [&str; 1] = [columns::ACTUALS.file];
 
 /// Whether `name` is a table trustsim knows (any other `*.csv` is a warning).
 fn is_known_table(name: &str) -> bool {
