@@ -211,6 +211,9 @@ fn fail_if_exits_1_naming_what_held_and_2_when_malformed() {
         out.is_empty() && err.contains("--fail-if 'paid >> 1'"),
         "{err}"
     );
+    let (code, _, err) = trustsim(&["compare", a, "scenarios"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("neither a scenario directory"), "{err}");
     let (code, _, err) = trustsim(&["compare", a, b, "--fail-if", "paid_amount@NOBODY > 0"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("NOBODY"), "{err}");

@@ -64,6 +64,17 @@ pub fn load(path: &Path) -> Result<Metrics, Error> {
     if path.join("scenario.toml").exists() || !path.is_dir() {
         let scenario = crate::scenario::load(path)?;
         of_scenario(&scenario)
+    } else if !["bills.csv", "summary.csv"]
+        .iter()
+        .any(|f| path.join(f).exists())
+    {
+        Err(Error::Scenario(vec![Problem::new(
+            ProblemKind::MissingFile,
+            &path.display().to_string(),
+            0,
+            "-",
+            "neither a scenario directory (no scenario.toml) nor a report directory (no bills.csv or summary.csv)",
+        )]))
     } else {
         let reports = read::read_dir(path)?;
         let scale = scale_of(reports.get(&schema::SUMMARY));
