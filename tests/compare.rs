@@ -250,3 +250,27 @@ fn out_writes_the_file_and_every_format_names_the_rows() {
     assert_eq!(code, 3);
     assert!(!Path::new(&root()).join(&inside).exists());
 }
+
+/// `--readings` really changes the reading: in t5-scope-account a sibling's debt holds the
+/// request back only under the default `t5_scope = "payer"`, so the `account` reading
+/// moves money, and the `order` reading alone (no subscriptions there) does not.
+#[test]
+fn readings_change_what_the_readings_decide() {
+    let dir = root().join("scenarios/t5-scope-account");
+    let c = compare::compare_readings(&dir, false).expect("compares");
+    let rows = |name: &str| {
+        c.iter()
+            .find(|c| c.variant.as_deref() == Some(name))
+            .map(|c| c.rows.len())
+            .expect("a reading")
+    };
+    assert_eq!(rows("t5_scope=payer,subscription_payer=order"), 0);
+    assert!(rows("t5_scope=account,subscription_payer=cycle") > 0);
+    let csv = csv_of(&c, true);
+    assert!(
+        csv.contains(
+            "\"t5_scope=account,subscription_payer=cycle\",total,,paid_amount,60.00,320.00,260.00\n"
+        ),
+        "{csv}"
+    );
+}
