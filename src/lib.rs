@@ -19,6 +19,7 @@
 pub mod bill;
 pub mod calendar;
 pub mod check;
+pub mod compare;
 pub mod engine;
 pub mod error;
 pub mod generate;

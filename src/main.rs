@@ -76,6 +76,9 @@ enum Command {
     /// Turns provider bill exports into a scenario.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Compares two runs: scenario or report directories A and B, or a scenario with its
+    /// variants (one path), or with the SPEC's other readings (--readings).
+    Compare(CompareArgs),
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -101,6 +104,31 @@ enum ImportCommand {
         #[arg(long)]
         establish: bool,
     },
+}
+
+/// Flags of `compare` (SPEC §10.1, §10.2).
+#[derive(Args)]
+struct CompareArgs {
+    /// A and B (scenario or report directories), or one scenario directory: its baseline
+    /// against each variants/NAME.toml.
+    #[arg(required = true, num_args = 1..=2)]
+    paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t)]
+    format: trustsim::compare::Format,
+    /// Writes the comparison to FILE (replaced whole) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Lists every value, not only the differences.
+    #[arg(long)]
+    all: bool,
+    /// With one scenario: the default readings against every other combination of
+    /// t5_scope and subscription_payer.
+    #[arg(long)]
+    readings: bool,
+    /// Exits 1 when the delta (b - a) meets it: 'METRIC[@ACCOUNT] OP N', OP > >= < <=, no
+    /// account = the total. Repeatable.
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    fail_if: Vec<String>,
 }
 
 /// Flags of `generate`: where to write, and the knobs, which [`GenerateParams`] defines
@@ -198,6 +226,7 @@ fn main() -> ExitCode {
         Command::Validate { .. }
         | Command::Generate(_)
         | Command::Import(_)
+        | Command::Compare(_)
         | Command::Reconcile { .. } => None,
     };
     if let Some(n) = threads {
@@ -419,7 +448,59 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             establish,
         }),
         Command::Reconcile { scenario, out } => reconcile(scenario, out),
+        Command::Compare(args) => compare(&args),
     }
+}
+
+/// `trustsim compare`: flags checked first (exit 2), then the sides, then the output;
+/// exit 1 when a `--fail-if` holds, each one named on stderr.
+fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    use trustsim::compare::{self as cmp, FailIf};
+    let mut conditions = Vec::new();
+    for text in &args.fail_if {
+        match FailIf::parse(text) {
+            Ok(f) => conditions.push(f),
+            Err(m) => {
+                eprintln!("trustsim compare: --fail-if '{text}': {m}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    let (comparisons, variants) = match (args.paths.as_slice(), args.readings) {
+        ([a, b], false) => (vec![cmp::compare(a, b, args.all)?], false),
+        ([dir], false) => (cmp::compare_variants(dir, args.all)?, true),
+        ([dir], true) => (cmp::compare_readings(dir, args.all)?, true),
+        _ => {
+            eprintln!("trustsim compare: --readings takes one scenario directory");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let held = match cmp::failing(&conditions, &comparisons) {
+        Ok(held) => held,
+        Err(m) => {
+            eprintln!("trustsim compare: {m}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let text = cmp::format::render(args.format, &comparisons, variants);
+    match &args.out {
+        Some(file) => {
+            let read: Vec<&Path> = args.paths.iter().map(PathBuf::as_path).collect();
+            trustsim::output::write_file(file, text.as_bytes(), &read).map_err(Error::from)?;
+        }
+        None => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(text.as_bytes());
+        }
+    }
+    for h in &held {
+        eprintln!("trustsim compare: {h}");
+    }
+    Ok(if held.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `trustsim import focus`: the library's import, and a summary line.

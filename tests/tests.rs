@@ -1,6 +1,7 @@
 //! One integration-test binary: golden scenarios, CLI behaviour and errors, invariants.
 
 mod cli;
+mod compare;
 mod crash;
 mod errors;
 mod generate;

@@ -41,8 +41,9 @@ const LAYERS: &[&[&str]] = &[
     &["report"],
     &["generate"],
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
-    // FOCUS import and reconcile (which runs it too).
-    &["check", "import", ""],
+    // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
+    // sides).
+    &["check", "compare", "import", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The

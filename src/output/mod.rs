@@ -40,6 +40,7 @@
 //! `check`'s scratch directory is a [`Scratch`]: registered and removed the same way.
 
 mod error;
+mod file;
 mod keep;
 mod marker;
 mod registry;
@@ -48,6 +49,7 @@ mod sweep;
 mod target;
 
 pub use error::{OutputError, Reason, Refusal};
+pub use file::write_file;
 pub use marker::{REPORTS as REPORTS_MARKER, SCENARIO as SCENARIO_MARKER};
 pub use registry::cleanup_on_signals;
 
