@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod errors;
+mod focus;
 mod generate;
 mod golden;
 mod hostile;
