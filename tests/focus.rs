@@ -76,23 +76,17 @@ fn scenarios(scratch: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-/// Billing period start (from the model: the local month of cycle_start) as focus.csv
-/// prints it, from bills.csv's local cycle_start.
-fn month_start_utc(cycle_start: &str) -> String {
-    let t = chrono::DateTime::parse_from_rfc3339(cycle_start).expect("an RFC 3339 time");
-    let local = t.naive_local();
-    let first = chrono::NaiveDate::from_ymd_opt(
-        chrono::Datelike::year(&local),
-        chrono::Datelike::month(&local),
-        1,
-    )
-    .expect("a month's first day");
-    let midnight = first.and_hms_opt(0, 0, 0).expect("midnight");
-    // The offset in force at cycle_start is the month start's for every golden but a DST
-    // zone's; those compare through the focus side's own sums below.
-    (midnight - chrono::Duration::seconds(i64::from(t.offset().local_minus_utc())))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// The local month `YYYY-MM` of an RFC 3339 time as bills.csv prints it.
+fn local_month(time: &str) -> String {
+    let t = chrono::DateTime::parse_from_rfc3339(time).expect("an RFC 3339 time");
+    t.naive_local().format("%Y-%m").to_string()
+}
+
+/// The local month whose start is the UTC instant `start` (a local midnight on the 1st):
+/// a day later, UTC is within that month whatever the zone's offset (at most ±14 hours).
+fn month_of_period_start(start: &str) -> String {
+    let t = chrono::NaiveDateTime::parse_from_str(start, "%Y-%m-%dT%H:%M:%SZ").expect("UTC");
+    (t + chrono::Duration::days(1)).format("%Y-%m").to_string()
 }
 
 fn is_utc(s: &str) -> bool {
@@ -131,9 +125,25 @@ fn focus_adds_up_to_the_bills_and_its_credits_are_the_coupon_uses() {
             for c in ["ContractedCost", "EffectiveCost"] {
                 assert_eq!(dec(focus.get(row, c)), cost, "{name}: {c}");
             }
+            let (period, charge) = (
+                [
+                    focus.get(row, "BillingPeriodStart"),
+                    focus.get(row, "BillingPeriodEnd"),
+                ],
+                [
+                    focus.get(row, "ChargePeriodStart"),
+                    focus.get(row, "ChargePeriodEnd"),
+                ],
+            );
+            // Same-form UTC strings order as their instants.
+            assert!(
+                period[0] <= charge[0] && charge[0] < period[1],
+                "{name}: {row:?}"
+            );
+            assert!(charge[0] < charge[1], "{name}: {row:?}");
             let key = (
                 focus.get(row, "BillingAccountId").to_string(),
-                focus.get(row, "BillingPeriodStart").to_string(),
+                month_of_period_start(period[0]),
             );
             *billed.entry(key).or_default() += cost;
             match focus.get(row, "ChargeCategory") {
@@ -155,16 +165,11 @@ fn focus_adds_up_to_the_bills_and_its_credits_are_the_coupon_uses() {
         for row in &bills.rows {
             let key = (
                 bills.get(row, "payer_id").to_string(),
-                month_start_utc(bills.get(row, "cycle_start")),
+                local_month(bills.get(row, "cycle_start")),
             );
             *payable.entry(key).or_default() += dec(bills.get(row, "payable_amount"));
         }
-        if !name.to_string().contains("dst-") {
-            assert_eq!(billed, payable, "{name}: Σ BilledCost = Σ payable_amount");
-        } else {
-            let total = |m: &BTreeMap<_, Decimal>| m.values().copied().sum::<Decimal>();
-            assert_eq!(total(&billed), total(&payable), "{name}");
-        }
+        assert_eq!(billed, payable, "{name}: Σ BilledCost = Σ payable_amount");
 
         let used: Vec<(String, String, Decimal)> = uses
             .rows
