@@ -133,6 +133,11 @@ pub fn write_focus(view: View<'_>, dir: &Path) -> Result<(), Error> {
             out.write_text(text)?;
         }
     }
+    debug_assert_eq!(
+        next_use,
+        uses.len(),
+        "every coupon use is on a bill, in bill order"
+    );
     out.finish()
 }
 
