@@ -56,6 +56,8 @@ pub struct RunOptions {
     /// Runs the variant `variants/NAME.toml` of the scenario instead of the baseline
     /// (SPEC §10.2); its default output is `output/<name>+NAME`.
     pub variant: Option<String>,
+    /// Also writes `focus.csv`, the bills as a FOCUS 1.0 dataset (SPEC §10.6).
+    pub focus: bool,
 }
 
 /// What a run did, for the end-of-run summary line.
@@ -183,7 +185,7 @@ fn run_phases(
     let simulate = clock.elapsed() - read;
 
     watcher.phase(Phase::Writing);
-    report::publish(&scenario, &results, target)?;
+    report::publish_with(&scenario, &results, target, options.focus)?;
     let write = clock.elapsed() - read - simulate;
 
     let mut summary = summarize(

@@ -52,6 +52,9 @@ enum Command {
         /// output/<scenario name>+NAME].
         #[arg(long, value_name = "NAME")]
         variant: Option<String>,
+        /// Also writes focus.csv, the bills as a FOCUS 1.0 cost-and-usage dataset.
+        #[arg(long)]
+        focus: bool,
     },
     /// Checks a scenario's files, and every variant's, without simulating or writing
     /// anything.
@@ -415,10 +418,15 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             scenario,
             out,
             variant,
+            focus,
             ..
         } => Ok(run(
             &scenario,
-            trustsim::RunOptions { out, variant },
+            trustsim::RunOptions {
+                out,
+                variant,
+                focus,
+            },
             progress,
         )?),
         Command::Generate(args) => generate(&args, progress),

@@ -5,6 +5,7 @@
 //! previous reports.
 
 mod csv_out;
+pub mod focus;
 pub mod model;
 pub mod read;
 pub mod schema;
@@ -45,8 +46,23 @@ pub fn write_atomically(scenario: &Scenario, results: &Results, out: &Path) -> R
 
 /// Writes the reports into `target` (decided by the caller) and publishes them.
 pub fn publish(scenario: &Scenario, results: &Results, target: Target) -> Result<(), Error> {
+    publish_with(scenario, results, target, false)
+}
+
+/// [`publish`], with `focus.csv` (SPEC §10.6) beside the reports when `focus` is set: in
+/// the same staging directory, so it is published (and listed in the marker, and removed by
+/// a later run without it) with the rest.
+pub fn publish_with(
+    scenario: &Scenario,
+    results: &Results,
+    target: Target,
+    focus: bool,
+) -> Result<(), Error> {
     let staged = target.stage()?;
     write_reports(scenario, results, staged.dir())?;
+    if focus {
+        focus::write_focus(model::View::new(scenario, results), staged.dir())?;
+    }
     staged.publish()?;
     Ok(())
 }

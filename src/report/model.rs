@@ -44,7 +44,7 @@ pub struct BillId<'a> {
 }
 
 impl<'a> BillId<'a> {
-    fn cell(self) -> Cell<'a> {
+    pub(super) fn cell(self) -> Cell<'a> {
         Cell::BillId(self.resource, self.at)
     }
 }
