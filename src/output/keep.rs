@@ -10,7 +10,7 @@
 //! holds the very same file (same device and inode) at the same place. Anything else is
 //! left where it is.
 
-use super::marker;
+use super::{marker, swap};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::fs::Metadata;
@@ -100,7 +100,7 @@ pub fn remove_temp(temp: &Path, live: Option<&Path>) -> bool {
         let removed = if md.is_dir() {
             remove_linked(&path, twin.as_deref(), 0)
         } else if same_file(&md, twin.as_deref()) || (md.is_file() && written.contains(&name)) {
-            std::fs::remove_file(&path).is_ok()
+            swap::remove_file(&path).is_ok()
         } else {
             false
         };
@@ -134,14 +134,14 @@ fn remove_linked(dir: &Path, twin: Option<&Path>, depth: usize) -> bool {
 
 /// `remove_file`, making the parent writable first if it was carried over read-only.
 fn remove_file(path: &Path) -> bool {
-    std::fs::remove_file(path).is_ok()
-        || (make_writable(path.parent()) && std::fs::remove_file(path).is_ok())
+    swap::remove_file(path).is_ok()
+        || (make_writable(path.parent()) && swap::remove_file(path).is_ok())
 }
 
 /// `remove_dir` of an emptied directory (its parent may be read-only, see `remove_file`).
 fn remove_dir(path: &Path) -> bool {
-    std::fs::remove_dir(path).is_ok()
-        || (make_writable(path.parent()) && std::fs::remove_dir(path).is_ok())
+    swap::remove_dir(path).is_ok()
+        || (make_writable(path.parent()) && swap::remove_dir(path).is_ok())
         || !path.exists()
 }
 
@@ -200,7 +200,7 @@ mod tests {
             std::fs::read(new.join("sub/deeper/x")).expect("kept"),
             b"mine too"
         );
-        std::fs::remove_file(old.join("late.txt")).expect("rm");
+        super::swap::remove_file(&old.join("late.txt")).expect("rm");
         assert!(remove_temp(&old, Some(&new)));
         assert!(!old.exists());
     }

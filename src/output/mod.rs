@@ -294,9 +294,9 @@ impl Staged {
             }
             let path = entry.path();
             let removed = if entry.file_type().map_err(io)?.is_dir() {
-                std::fs::remove_dir_all(&path)
+                swap::remove_dir_all(&path)
             } else {
-                std::fs::remove_file(&path)
+                swap::remove_file(&path)
             };
             removed.map_err(|e| OutputError::io(&path, e))?;
         }
@@ -420,7 +420,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 }
 
 fn remove_if_present(path: &Path) -> Result<(), OutputError> {
-    match std::fs::remove_file(path) {
+    match swap::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OutputError::io(path, e)),
         _ => Ok(()),
     }

@@ -11,9 +11,35 @@
 //!
 //! Durability: every file and directory of the new tree is fsynced before the swap and the
 //! parent directory after it, so once a write is reported done it survives power loss.
+//!
+//! This file is also the only place in trustsim that removes or renames a path: the
+//! primitives below ([`remove_file`], [`remove_dir`], [`remove_dir_all`], [`rename`]) are
+//! called only after `target.rs` and `keep.rs` have decided the path is trustsim's own
+//! (SPEC §6: one guarded place decides what may be replaced).
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// Removes a file trustsim wrote (the caller has decided it is trustsim's).
+pub fn remove_file(path: &Path) -> io::Result<()> {
+    std::fs::remove_file(path)
+}
+
+/// Removes an empty directory trustsim made.
+pub fn remove_dir(path: &Path) -> io::Result<()> {
+    std::fs::remove_dir(path)
+}
+
+/// Removes a directory and its contents; only for entries inside trustsim's own staging
+/// directory, never for a path a user named.
+pub fn remove_dir_all(path: &Path) -> io::Result<()> {
+    std::fs::remove_dir_all(path)
+}
+
+/// Renames `from` to `to` (both trustsim's: a staged or set-aside directory).
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    std::fs::rename(from, to)
+}
 
 /// How the new directory was put in place.
 #[derive(Debug, PartialEq, Eq)]

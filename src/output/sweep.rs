@@ -138,7 +138,8 @@ pub fn sweep(parent: &Path, stem: &str, live: Option<&Path>) {
             continue;
         }
         if let (Which::Aside, Some(target)) = (&which, live) {
-            if std::fs::symlink_metadata(target).is_err() && std::fs::rename(&path, target).is_ok()
+            if std::fs::symlink_metadata(target).is_err()
+                && super::swap::rename(&path, target).is_ok()
             {
                 continue;
             }
