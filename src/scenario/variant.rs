@@ -539,23 +539,14 @@ fn text_of(
     key: &str,
     problems: &mut Problems,
 ) -> Option<String> {
-    match v.get_ref() {
-        toml::Value::String(s) => Some(s.trim().to_string()),
-        other => {
-            let hint = if matches!(other, toml::Value::Integer(_) | toml::Value::Float(_)) {
-                " (amounts are quoted, like \"500.00\": money is never a float)"
-            } else {
-                ""
-            };
-            problems.push(
-                file,
-                line_of(text, v.span().start),
-                key,
-                format!("expected a string, got {}{hint}", other.type_str()),
-            );
-            None
-        }
-    }
+    string_of(v, text, file, key, problems, |other| {
+        let hint = if matches!(other, toml::Value::Integer(_) | toml::Value::Float(_)) {
+            " (amounts are quoted, like \"500.00\": money is never a float)"
+        } else {
+            ""
+        };
+        format!("expected a string, got {}{hint}", other.type_str())
+    })
 }
 
 /// An amount of `[accounts]`: a quoted decimal, as accounts.csv would hold it.
@@ -566,18 +557,28 @@ fn amount_of(
     key: &str,
     problems: &mut Problems,
 ) -> Option<String> {
+    string_of(v, text, file, key, problems, |other| {
+        format!(
+            "expected a quoted decimal like \"500.00\" (money is never a float), got {}",
+            other.type_str()
+        )
+    })
+}
+
+/// A TOML string, trimmed as a CSV field would be; anything else is a problem at its line,
+/// worded by `expected`.
+fn string_of(
+    v: &Spanned<toml::Value>,
+    text: &str,
+    file: &str,
+    key: &str,
+    problems: &mut Problems,
+    expected: impl FnOnce(&toml::Value) -> String,
+) -> Option<String> {
     match v.get_ref() {
         toml::Value::String(s) => Some(s.trim().to_string()),
         other => {
-            problems.push(
-                file,
-                line_of(text, v.span().start),
-                key,
-                format!(
-                    "expected a quoted decimal like \"500.00\" (money is never a float), got {}",
-                    other.type_str()
-                ),
-            );
+            problems.push(file, line_of(text, v.span().start), key, expected(other));
             None
         }
     }
