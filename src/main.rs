@@ -232,6 +232,21 @@ fn main() -> ExitCode {
         | Command::Compare(_)
         | Command::Reconcile { .. } => None,
     };
+    // RAYON_NUM_THREADS is bounded like --threads: rayon would otherwise start whatever it
+    // says (a typo of 100000 once spent minutes creating threads).
+    if threads.is_none() {
+        let from_env = std::env::var("RAYON_NUM_THREADS").ok();
+        if let Some(n) = from_env.and_then(|v| v.trim().parse::<usize>().ok()) {
+            if n > trustsim::MAX_THREADS {
+                eprintln!(
+                    "trustsim: RAYON_NUM_THREADS={n} is more than the most threads trustsim \
+                     starts ({})",
+                    trustsim::MAX_THREADS
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
     if let Some(n) = threads {
         if n > trustsim::MAX_THREADS {
             eprintln!(

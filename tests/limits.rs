@@ -330,6 +330,29 @@ fn threads_are_at_most_1024() {
         stderr.trim(),
         "trustsim: --threads 1025 is more than the most threads trustsim starts (1024)"
     );
+    // The environment variable rayon reads is held to the same bound; --threads wins over it.
+    let env_over = |extra: &[&str]| {
+        let args = [&["run", ".", "--out", out][..], extra].concat();
+        Command::new(env!("CARGO_BIN_EXE_trustsim"))
+            .args(args)
+            .env("RAYON_NUM_THREADS", "1025")
+            .current_dir(dir.path())
+            .output()
+            .expect("run trustsim")
+    };
+    let over = env_over(&[]);
+    let stderr = String::from_utf8_lossy(&over.stderr);
+    assert_eq!(over.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "trustsim: RAYON_NUM_THREADS=1025 is more than the most threads trustsim starts (1024)"
+    );
+    let explicit = env_over(&["--threads", "2"]);
+    assert!(
+        explicit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&explicit.stderr)
+    );
 }
 
 /// `file` holding `head` (its header and rows), blank lines so that `row` starts on line
