@@ -274,3 +274,22 @@ where
     }
     out.finish()
 }
+
+/// One cell's text exactly as its CSV field holds it, without CSV quoting: for outputs
+/// that quote their own way or not at all (`explain`'s sentences and JSON), so every
+/// time and amount they show is the one the reports show.
+pub fn cell_text(calendar: &Calendar, money: MoneyRules, cell: Cell<'_>) -> String {
+    match cell {
+        Cell::Id(s) | Cell::Text(s) => s.to_owned(),
+        Cell::BillId(resource, at) => {
+            let mut id = format!("{resource}@");
+            calendar.write_time(at, &mut id);
+            id
+        }
+        _ => {
+            let mut rows = Rows::new(calendar, money, 1);
+            rows.cell(cell);
+            rows.line
+        }
+    }
+}
