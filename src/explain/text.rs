@@ -38,7 +38,11 @@ pub(super) fn reason(e: &BillExplanation) -> String {
         // L1: the request applies to this cycle, and made the main the payer.
         (Some(RuleId::L1), Some(r)) => {
             let how = if change == Some(Change::Modify) {
-                format!("moved{} to {payer}", from_main(r))
+                let from = r.previous_main.as_ref();
+                format!(
+                    "moved{} to {payer}",
+                    from.map_or(String::new(), |m| format!(" from {m}"))
+                )
             } else {
                 format!("established to {payer}")
             };

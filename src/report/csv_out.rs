@@ -287,7 +287,17 @@ pub fn cell_text(calendar: &Calendar, money: MoneyRules, cell: Cell<'_>) -> Stri
             id
         }
         _ => {
-            let mut rows = Rows::new(calendar, money, 1);
+            // One field: none of a chunk's buffer (`Rows::new` sizes it for 2,048 rows).
+            let mut rows = Rows {
+                calendar,
+                money,
+                line: String::with_capacity(32),
+                scratch: String::new(),
+                fields: 0,
+                width: 1,
+                cache: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
+                next_slot: 0,
+            };
             rows.cell(cell);
             rows.line
         }
