@@ -22,6 +22,7 @@ pub mod check;
 pub mod compare;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod generate;
 pub mod ids;
 pub mod import;

@@ -82,6 +82,9 @@ enum Command {
     /// Compares two runs: scenario or report directories A and B, or a scenario with its
     /// variants (one path), or with the SPEC's other readings (--readings).
     Compare(CompareArgs),
+    /// Explains a bill (why this payer, rule, price and payment) or an account's story,
+    /// from one simulation; each sentence cites its rule ids and event seqs.
+    Explain(ExplainArgs),
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -132,6 +135,24 @@ struct CompareArgs {
     /// account = the total. Repeatable.
     #[arg(long = "fail-if", value_name = "EXPR")]
     fail_if: Vec<String>,
+}
+
+/// Flags of `explain` (SPEC §10.4).
+#[derive(Args)]
+struct ExplainArgs {
+    /// The scenario directory (with scenario.toml).
+    scenario: PathBuf,
+    /// A bill id as bills.csv writes it (resource_id@cycle_start, or @time of a
+    /// subscription order), or an account id.
+    id: String,
+    #[arg(long, value_enum, default_value_t)]
+    format: trustsim::explain::Format,
+    /// Explains the run of the variant variants/NAME.toml instead of the baseline.
+    #[arg(long, value_name = "NAME")]
+    variant: Option<String>,
+    /// Reads the id as a bill or as an account (needed only when it names both).
+    #[arg(long, value_enum)]
+    kind: Option<trustsim::explain::Kind>,
 }
 
 /// Flags of `generate`: where to write, and the knobs, which [`GenerateParams`] defines
@@ -230,6 +251,7 @@ fn main() -> ExitCode {
         | Command::Generate(_)
         | Command::Import(_)
         | Command::Compare(_)
+        | Command::Explain(_)
         | Command::Reconcile { .. } => None,
     };
     // RAYON_NUM_THREADS is bounded like --threads: rayon would otherwise start whatever it
@@ -472,6 +494,31 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         }),
         Command::Reconcile { scenario, out } => reconcile(scenario, out),
         Command::Compare(args) => compare(&args),
+        Command::Explain(args) => explain(&args),
+    }
+}
+
+/// `trustsim explain`: the explanation on stdout; an unknown or ambiguous id is bad input
+/// (exit 2), and so is a scenario that does not load.
+fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    use trustsim::explain::{self as ex, ExplainError};
+    print_warnings(&trustsim::scenario::warnings(&args.scenario), "");
+    let options = ex::Options {
+        variant: args.variant.clone(),
+        kind: args.kind,
+        format: args.format,
+    };
+    match ex::explain(&args.scenario, &args.id, &options) {
+        Ok(text) => {
+            use std::io::Write;
+            let _ = std::io::stdout().write_all(text.as_bytes());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ExplainError::Load(e)) => Err(e.into()),
+        Err(e @ (ExplainError::Unknown(_) | ExplainError::Ambiguous(_))) => {
+            eprintln!("trustsim explain: {e}");
+            Ok(ExitCode::from(2))
+        }
     }
 }
 

@@ -4,6 +4,7 @@ mod cli;
 mod compare;
 mod crash;
 mod errors;
+mod explain;
 mod focus;
 mod generate;
 mod golden;

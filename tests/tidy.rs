@@ -42,8 +42,8 @@ const LAYERS: &[&[&str]] = &[
     &["generate"],
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
     // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
-    // sides).
-    &["check", "compare", "import", ""],
+    // sides), and `explain` (which simulates once and reads the run).
+    &["check", "compare", "explain", "import", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The

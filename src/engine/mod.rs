@@ -24,6 +24,8 @@ struct Part {
     ownership: Vec<outcome::OwnershipRow>,
     invoices: Vec<outcome::InvoiceRow>,
     summary: Vec<outcome::SummaryRow>,
+    /// The histories of its accounts that have transitions (for `explain`).
+    histories: Vec<(crate::ids::AccountId, Vec<outcome::Transition>)>,
 }
 
 fn simulate_component(
@@ -43,8 +45,22 @@ fn simulate_component(
         ownership: intervals::ownership(&run),
         invoices: intervals::invoices(&run),
         summary: intervals::summary(&run),
+        histories: histories(&run),
         rows: run.into_rows(),
     }
+}
+
+/// The component's non-empty linked-account histories, by account.
+fn histories(run: &state::Run<'_>) -> Vec<(crate::ids::AccountId, Vec<outcome::Transition>)> {
+    let comp = run.component();
+    comp.accounts
+        .iter()
+        .enumerate()
+        .filter_map(|(l, &id)| {
+            let t = run.account(l).history().transitions();
+            (!t.is_empty()).then(|| (id, t.to_vec()))
+        })
+        .collect()
 }
 
 /// Simulates every component on the current rayon pool and merges the rows into the
@@ -94,6 +110,7 @@ fn merge(scenario: &Scenario, parts: Vec<Part>, bills: Vec<Vec<BillRow>>) -> Res
         append(&mut r.ownership, p.ownership);
         append(&mut r.invoices, p.invoices);
         append(&mut r.summary, p.summary);
+        r.histories.extend(p.histories);
     }
     sort_by_key(&mut r.coupon_use, |c| c.order);
     sort_by_key(&mut r.ledger_events, |l| l.key);

@@ -160,6 +160,29 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// What a transition does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    Establish,
+    Modify,
+    Remove,
+}
+
+/// One applied or deferred establish/modify/remove of a linked account: a step of its
+/// `engine::trusteeship::History`, which decides payers and rules from it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub request: Instant,
+    /// Equal to `request` when applied; the next month start when deferred.
+    pub active: Instant,
+    pub change: Change,
+    /// The main from `active` on; `None` after a remove.
+    pub main: Option<AccountId>,
+    /// The request that made it: an index into `Scenario::events`. Kept so `explain` can
+    /// name the event that decided a bill from the engine's own record (SPEC §10.4).
+    pub event: u32,
+}
+
 /// Available or not.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Status {
@@ -324,6 +347,10 @@ pub struct Results {
     /// Each account's balance before the run, by account index: where the replay of
     /// [`Results::ledger`] starts.
     pub opening: Vec<Money>,
+    /// Every linked account's transitions, in request order, as the run left them (only
+    /// accounts that had any): what decided each bill's payer and rule, kept for
+    /// `explain` (`engine::trusteeship::deciding` names the one a bill rests on).
+    pub histories: BTreeMap<AccountId, Vec<Transition>>,
 }
 
 impl Results {

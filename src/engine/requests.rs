@@ -325,6 +325,7 @@ fn request(
             active,
             change,
             main: Some(main),
+            event: index as u32,
         },
     );
     let main_name = s.account_name(main);
@@ -381,6 +382,7 @@ fn remove(
             active: t,
             change: Change::Remove,
             main: None,
+            event: index as u32,
         },
     );
     // rule T3: the main still pays the cycle containing the remove (`History::main_for_cycle`).

@@ -10,6 +10,9 @@ use crate::calendar::Instant;
 use crate::ids::AccountId;
 use crate::rules::RuleId;
 use crate::scenario::SubscriptionPayer;
+// The record of a transition is a report-level type (`Results` keeps every history for
+// `explain`); its meaning and its rules live here.
+pub use super::outcome::{Change, Transition};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -24,23 +27,15 @@ pub fn reference_instant(row: &BillRow, policy: SubscriptionPayer) -> Instant {
     }
 }
 
-/// What a transition does.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Change {
-    Establish,
-    Modify,
-    Remove,
-}
-
-/// One applied or deferred establish/modify/remove of a linked account.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct Transition {
-    pub request: Instant,
-    /// Equal to `request` when applied; the next month start when deferred.
-    pub active: Instant,
-    pub change: Change,
-    /// The main from `active` on; `None` after a remove.
-    pub main: Option<AccountId>,
+/// The request a bill's rule rests on (R of SPEC §5.2): the last establish, modify or
+/// remove of the incurring account made strictly before the bill's `issued_at`, or none.
+/// It is also the transition that put the payer in place whenever it applies to the
+/// bill's cycle: [`History::main_for_cycle`] finds the last one requested before `x <=
+/// issued_at` and active by then, which is R itself when R applies. `transitions` is a
+/// history's list, in request order — during the run or, complete, after it: later
+/// requests are never before an issued bill's `issued_at`.
+pub fn deciding(transitions: &[Transition], issued_at: Instant) -> Option<&Transition> {
+    transitions.iter().rev().find(|tr| tr.request < issued_at)
 }
 
 /// A linked account's transitions, in request order. Only [`History::push`] adds to it.
@@ -104,12 +99,7 @@ impl History {
     /// payer is a main or not. An order decided at its own time (`x = issued_at`) is never
     /// T3: every request before it was made before `x`.
     pub fn bill_rule(&self, x: Instant, issued_at: Instant, payer_is_main: bool) -> RuleId {
-        let last = self
-            .transitions
-            .iter()
-            .rev()
-            .find(|tr| tr.request < issued_at);
-        if let Some(r) = last {
+        if let Some(r) = deciding(&self.transitions, issued_at) {
             // rule T3: the cycle containing the request stays with the old payer.
             // rule T5.1: a deferred request leaves it with the old payer until it is active.
             let applies = r.request < x && r.active <= x;
@@ -231,6 +221,7 @@ mod tests {
             active: Instant(active),
             change,
             main,
+            event: 0,
         }
     }
 
@@ -246,6 +237,34 @@ mod tests {
         assert_eq!(h.main_for_cycle(Instant(100)), None);
         assert_eq!(h.bill_rule(Instant(100), Instant(120), false), RuleId::T3);
         // The next cycle is the main's.
+        assert_eq!(h.main_for_cycle(Instant(110)), Some(M));
+        assert_eq!(h.bill_rule(Instant(110), Instant(130), true), RuleId::L1);
+    }
+
+    /// `deciding` is R of SPEC §5.2, with the event that made it: the last request
+    /// strictly before the issue, which is also the one `main_for_cycle` applies when it
+    /// applies at all.
+    #[test]
+    fn the_deciding_request_is_the_last_made_before_the_bill_was_issued() {
+        let mut h = History::default();
+        let mut push = |request, active, change, main, event| {
+            h.push(Transition {
+                request: Instant(request),
+                active: Instant(active),
+                change,
+                main,
+                event,
+            })
+        };
+        push(100, 100, Change::Establish, Some(M), 4);
+        push(500, 500, Change::Remove, None, 7);
+        let event = |issued_at| deciding(h.transitions(), Instant(issued_at)).map(|t| t.event);
+        // A request at the issue instant comes after the bill (bills before events).
+        assert_eq!(event(100), None);
+        assert_eq!(event(101), Some(4));
+        assert_eq!(event(500), Some(4));
+        assert_eq!(event(501), Some(7));
+        // Cycle [110, 130): R (event 4) applies and is the transition making M the payer.
         assert_eq!(h.main_for_cycle(Instant(110)), Some(M));
         assert_eq!(h.bill_rule(Instant(110), Instant(130), true), RuleId::L1);
     }
@@ -355,6 +374,7 @@ mod tests {
                         active,
                         change,
                         main,
+                        event: 0,
                     });
                     counts.refresh(l, now, &histories[l], |m| m.index());
                 }

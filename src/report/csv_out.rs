@@ -274,3 +274,32 @@ where
     }
     out.finish()
 }
+
+/// One cell's text exactly as its CSV field holds it, without CSV quoting: for outputs
+/// that quote their own way or not at all (`explain`'s sentences and JSON), so every
+/// time and amount they show is the one the reports show.
+pub fn cell_text(calendar: &Calendar, money: MoneyRules, cell: Cell<'_>) -> String {
+    match cell {
+        Cell::Id(s) | Cell::Text(s) => s.to_owned(),
+        Cell::BillId(resource, at) => {
+            let mut id = format!("{resource}@");
+            calendar.write_time(at, &mut id);
+            id
+        }
+        _ => {
+            // One field: none of a chunk's buffer (`Rows::new` sizes it for 2,048 rows).
+            let mut rows = Rows {
+                calendar,
+                money,
+                line: String::with_capacity(32),
+                scratch: String::new(),
+                fields: 0,
+                width: 1,
+                cache: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
+                next_slot: 0,
+            };
+            rows.cell(cell);
+            rows.line
+        }
+    }
+}

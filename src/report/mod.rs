@@ -18,6 +18,7 @@ use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::path::Path;
 
+pub use csv_out::cell_text;
 pub use schema::REPORT_FILES;
 
 /// Writes every report into `dir` (which must exist and hold none of them: each file is
