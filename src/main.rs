@@ -55,6 +55,9 @@ enum Command {
         /// Also writes focus.csv, the bills as a FOCUS 1.0 cost-and-usage dataset.
         #[arg(long)]
         focus: bool,
+        /// Also writes report.html, a self-contained page of charts and tables.
+        #[arg(long)]
+        html: bool,
     },
     /// Checks a scenario's files, and every variant's, without simulating or writing
     /// anything.
@@ -82,6 +85,15 @@ enum Command {
     /// Compares two runs: scenario or report directories A and B, or a scenario with its
     /// variants (one path), or with the SPEC's other readings (--readings).
     Compare(CompareArgs),
+    /// Writes the HTML report of a report directory (report.html in it, when trustsim
+    /// wrote it, or --out FILE).
+    Report {
+        /// A report directory (the nine CSV files of `trustsim run`).
+        reports: PathBuf,
+        /// Writes the page to FILE (replaced whole) [default: REPORTS/report.html].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -230,6 +242,7 @@ fn main() -> ExitCode {
         | Command::Generate(_)
         | Command::Import(_)
         | Command::Compare(_)
+        | Command::Report { .. }
         | Command::Reconcile { .. } => None,
     };
     if let Some(n) = threads {
@@ -419,6 +432,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             out,
             variant,
             focus,
+            html,
             ..
         } => Ok(run(
             &scenario,
@@ -426,6 +440,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 out,
                 variant,
                 focus,
+                html,
             },
             progress,
         )?),
@@ -457,6 +472,16 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         }),
         Command::Reconcile { scenario, out } => reconcile(scenario, out),
         Command::Compare(args) => compare(&args),
+        Command::Report { reports, out } => {
+            let clock = Instant::now();
+            let at = trustsim::html::write_report(&reports, out.as_deref())?;
+            say!(
+                "{}: HTML report written ({:.3} s)",
+                at.display(),
+                clock.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod focus;
 mod generate;
 mod golden;
 mod hostile;
+mod html;
 mod import;
 mod invariants;
 mod limits;

@@ -42,8 +42,9 @@ const LAYERS: &[&[&str]] = &[
     &["generate"],
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
     // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
-    // sides).
-    &["check", "compare", "import", ""],
+    // sides), and the HTML report (`html`, above `report`; it lays out `compare`'s
+    // comparisons, and `compare`'s `--format html` names it).
+    &["check", "compare", "import", "html", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The
