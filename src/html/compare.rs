@@ -128,14 +128,14 @@ fn row(r: &Row, scale: u32) -> Markup {
 /// Paired bars, a above b, of the amount metric whose total changed most, for the accounts
 /// whose value of it changed most.
 fn chart(k: usize, cmp: &Comparison, scale: u32) -> Markup {
-    let metric = (0..9)
+    // Who pays first (paid_as_payer), then what was paid; the largest change wins.
+    let preference = [5, 3, 6, 4, 7, 8, 0, 1, 2];
+    let metric = preference
+        .iter()
+        .copied()
         .filter(|&i| is_amount(i))
-        .max_by_key(|&i| {
-            (
-                (cmp.b.total[i] - cmp.a.total[i]).abs(),
-                std::cmp::Reverse(i),
-            )
-        })
+        .rev()
+        .max_by_key(|&i| (cmp.b.total[i] - cmp.a.total[i]).abs())
         .filter(|&i| cmp.a.total[i] != cmp.b.total[i]);
     let Some(m) = metric else {
         return html! {};

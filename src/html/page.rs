@@ -130,7 +130,7 @@ fn group(input: &Input, page: &Page, k: usize, g: &Group) -> Markup {
                 tbody {
                     tr { th { "accounts" } td.n { (1 + g.linked.len()) } td { "the main and every account ever linked to it" } }
                     tr { th { "paid by the main" } td.n data-paid-by="main" { (svg::money(g.main_summary[5], s)) } td { "paid_as_payer of " (n.get(g.main)) } }
-                    tr { th { "paid by linked accounts themselves" } td.n data-paid-by="linked" { (svg::money(g.linked_paid, s)) } td { "before the trusteeship, T3 and T5.1 cycles, AliTelecom is still the main's" } }
+                    tr { th { "paid by linked accounts themselves" } td.n data-paid-by="linked" { (svg::money(g.linked_paid, s)) } td { "their own bills before the trusteeship, and in T3 and T5.1 cycles" } }
                     tr { th { "outstanding" } td.n { (svg::money(g.main_summary[6].checked_add(g.linked_outstanding).unwrap_or(g.main_summary[6]), s)) } td { "outstanding_as_payer" } }
                 }
             }
@@ -615,7 +615,7 @@ fn invoice_chart(input: &Input, k: usize, g: &Group) -> Markup {
                 svg.chart viewBox=(format!("0 0 {WIDTH} 190")) role="img" aria-labelledby=(title_id) {
                     title id=(title_id) { "Invoiced amounts per month, stacked by account" }
                     (value_axis(&v, "invoiced"))
-                    line x1=(c(LEFT * 10)) x2=(c(RIGHT * 10)) y1="1500" y2="1500" stroke="#666" {}
+                    line x1=(c(LEFT * 10)) x2=(c(RIGHT * 10)) y1="150" y2="150" stroke="#666" {}
                     @for (i, b) in g.invoices.iter().enumerate() {
                         @let x = LEFT * 10 + slot * i as i64 + (slot - bar) / 2;
                         @for (a, amount, base) in stacked(&b.parts) {
@@ -625,10 +625,10 @@ fn invoice_chart(input: &Input, k: usize, g: &Group) -> Markup {
                                 title { (format!("{}-{:02}", b.month.0, b.month.1)) " " (label(&a)) ": " (svg::money(amount, s)) }
                             }
                         }
-                        text.ax x=(c(x + bar / 2)) y="1650" text-anchor="middle" { (format!("{}-{:02}", b.month.0, b.month.1)) }
+                        text.ax x=(c(x + bar / 2)) y="166" text-anchor="middle" { (format!("{}-{:02}", b.month.0, b.month.1)) }
                         text x=(c(x + bar / 2)) y=(c(v.y(b.total) - 40)) text-anchor="middle" { (svg::money(b.total, s)) }
                     }
-                    text.ax x=(c((LEFT + RIGHT) * 5)) y="1820" text-anchor="middle" { "month (billing period of the bills)" }
+                    text.ax x=(c((LEFT + RIGHT) * 5)) y="182" text-anchor="middle" { "month (billing period of the bills)" }
                 }
                 figcaption { (invoice_caption(input, g)) }
                 details {

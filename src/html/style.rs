@@ -17,6 +17,8 @@ th,td{border:1px solid #ccc;padding:2px 7px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.diff td{background:#fff3e0}
+table.totals{font-size:12.5px}
+table.totals th{padding:2px 5px}
 figure{margin:8px 0 14px}
 figcaption{color:#444;font-size:13px;margin:2px 0}
 svg.chart{width:100%;height:auto;display:block;border:1px solid #e3e3e3;background:#fff}
@@ -29,7 +31,7 @@ details{margin:2px 0 8px}summary{cursor:pointer;color:#08306b}
 .legend svg{width:26px;height:12px;border:1px solid #999}
 .note{color:#555;font-size:13px}
 input.filter{margin:4px 0;padding:3px 6px;width:260px}
-nav ul{columns:3;margin:4px 0}
+section.group,section.comparison{content-visibility:auto;contain-intrinsic-size:auto 4000px}
 .events td:nth-child(8){max-width:380px}
 "#;
 
