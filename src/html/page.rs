@@ -39,8 +39,8 @@ pub fn render(input: &Input, page: &Page) -> String {
             h1 { "trustsim report: " (input.title) }
             p.meta {
                 "Horizon " (page.horizon.0.show()) " to " (page.horizon.1.show())
-                " · " (page.accounts) " accounts · " (page.groups.len()) " mains · "
-                (page.events) " events. Every number comes from the run's reports."
+                " · " (plural(page.accounts, "account", "accounts")) " · " (plural(page.groups.len(), "main", "mains")) " · "
+                (plural(page.events, "event", "events")) ". Every number comes from the run's reports."
             }
         }
         h2 { "Totals" }
