@@ -124,7 +124,7 @@ fn group(input: &Input, page: &Page, k: usize, g: &Group) -> Markup {
     let id = format!("g{k}");
     html! {
         section.group id=(id) {
-            h2 { "Main " (n.get(g.main)) " — " (g.linked.len()) " linked accounts" }
+            h2 { "Main " (n.get(g.main)) " — " (plural(g.linked.len(), "linked account", "linked accounts")) }
             h3 { "Summary" }
             table {
                 tbody {
@@ -229,7 +229,7 @@ fn timeline_chart(input: &Input, page: &Page, k: usize, g: &Group) -> Markup {
                     (time_axis(&axis, top, bottom))
                     @for (i, r) in g.timeline.iter().enumerate() {
                         @let y = top + ROW * i as i64;
-                        text x=(c(LEFT * 10 - 60)) y=(c(y + 105)) text-anchor="end" { (n.get(r.account)) }
+                        text x=(c(LEFT * 10 - 60)) y=(c(y + 105)) text-anchor="end" { (fit(n.get(r.account))) title { (n.get(r.account)) } }
                         @for s in &r.segments {
                             @let (x0, x1) = (axis.x(s.from), axis.x(s.to));
                             rect x=(c(x0)) y=(c(y)) width=(c((x1 - x0).max(25))) height=(c(BAR)) fill=(rule_fill(n.get(s.rule))) {
@@ -317,6 +317,19 @@ fn bucket_x(k: usize) -> i64 {
     LEFT * 10 + (RIGHT - LEFT) * 10 * k as i64 / BUCKETS as i64
 }
 
+/// An account id as a row label: cut to what the left margin holds, the cut marked (the
+/// whole id is the label's tooltip and in the text tables).
+fn fit(id: &str) -> String {
+    const MAX: usize = 24;
+    if id.chars().count() <= MAX {
+        id.to_string()
+    } else {
+        let mut s: String = id.chars().take(MAX - 1).collect();
+        s.push('…');
+        s
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -382,7 +395,7 @@ fn availability_chart(
                     (time_axis(&axis, top, bottom))
                     @for (i, r) in rows.iter().enumerate() {
                         @let y = top + ROW * i as i64;
-                        text x=(c(LEFT * 10 - 60)) y=(c(y + 105)) text-anchor="end" { (n.get(r.account)) }
+                        text x=(c(LEFT * 10 - 60)) y=(c(y + 105)) text-anchor="end" { (fit(n.get(r.account))) title { (n.get(r.account)) } }
                         rect x=(c(LEFT * 10)) y=(c(y)) width=(c((RIGHT - LEFT) * 10)) height=(c(BAR)) fill="#e5f5e0" {}
                         @for d in &r.down {
                             @let (x0, x1) = (axis.x(d.from.at), axis.x(d.to.at));
@@ -666,8 +679,9 @@ fn invoice_caption(input: &Input, g: &Group) -> String {
     };
     let accounts = g.invoice_accounts.iter().filter(|a| a.is_some()).count();
     format!(
-        "Cash the main was invoiced (L4, and B6 for its own bills), {} in all; the {accounts} accounts named make up {share} %.",
-        svg::money(total, input.scale)
+        "Cash the main was invoiced (L4, and B6 for its own bills), {} in all; the {} named make up {share} %.",
+        svg::money(total, input.scale),
+        plural(accounts, "account", "accounts")
     )
 }
 

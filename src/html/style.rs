@@ -33,6 +33,7 @@ details{margin:2px 0 8px}summary{cursor:pointer;color:#08306b}
 input.filter{margin:4px 0;padding:3px 6px;width:260px}
 section.group,section.comparison{content-visibility:auto;contain-intrinsic-size:auto 4000px}
 .events td:nth-child(8){max-width:380px}
+.events td,details td{overflow-wrap:anywhere}
 "#;
 
 /// Shared SVG patterns, referenced by every chart: hatches tell rules apart in greyscale.
