@@ -705,3 +705,95 @@ fn invoices(input: &Input, main: Id) -> Result<(Vec<MonthBar>, Vec<Option<Id>>),
     }
     Ok((bars, legend))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::read::Value;
+    use crate::report::schema;
+    use chrono::{DateTime, FixedOffset};
+
+    fn at(hour: i64) -> Value {
+        let off = FixedOffset::east_opt(8 * 3600).expect("offset");
+        let d = DateTime::from_timestamp(1_772_294_400 + hour * 3600, 0).expect("time");
+        Value::Instant(d.with_timezone(&off))
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// One hourly bill of `account` for hour `h`, paid by `payer` under `rule`.
+    fn bill(input: &mut Input, account: &str, h: i64, payer: &str, rule: &str) {
+        let mut cells = vec![Value::Empty; schema::BILLS.columns.len()];
+        for (name, v) in [
+            ("account_id", text(account)),
+            ("cycle_start", at(h)),
+            ("cycle_end", at(h + 1)),
+            ("payer_id", text(payer)),
+            ("rule", text(rule)),
+        ] {
+            cells[schema::BILLS.column(name).expect("column")] = v;
+        }
+        input.push(&schema::BILLS, &cells);
+    }
+
+    fn establish(input: &mut Input, seq: u64, linked: &str) {
+        let mut cells = vec![Value::Empty; schema::EVENTS.columns.len()];
+        for (name, v) in [
+            ("seq", Value::Integer(seq)),
+            ("time", at(2)),
+            ("kind", text("establish")),
+            ("account_id", text(linked)),
+            ("main_id", text("M")),
+            ("outcome", text("applied")),
+            ("rule", text("T5.2")),
+        ] {
+            cells[schema::EVENTS.column(name).expect("column")] = v;
+        }
+        input.push(&schema::EVENTS, &cells);
+    }
+
+    #[test]
+    fn bills_merge_into_stretches_and_the_many_are_drawn_by_pattern() {
+        let mut input = Input::default();
+        let n = MAX_ROWS + 5;
+        for k in 0..n {
+            let l = format!("L{k:03}");
+            establish(&mut input, k as u64 + 1, &l);
+            for h in 0..6 {
+                let (payer, rule) = match h {
+                    0..=1 => (l.as_str(), "B1"),
+                    2 => (l.as_str(), "T3"),
+                    _ => ("M", "L1"),
+                };
+                bill(&mut input, &l, h, payer, rule);
+            }
+        }
+        let page = build(&input).expect("page");
+        let [g] = &page.groups[..] else {
+            panic!("one main, {} groups", page.groups.len());
+        };
+        assert_eq!(g.linked.len(), n);
+        assert_eq!(g.timeline.len(), MAX_ROWS);
+        // Six hourly bills, three stretches: B1 for two hours, T3, L1 for three.
+        let rules: Vec<&str> = g.timeline[0]
+            .segments
+            .iter()
+            .map(|s| input.names.get(s.rule))
+            .collect();
+        assert_eq!(rules, ["B1", "T3", "L1"]);
+        assert_eq!(
+            g.timeline[0].segments[0].to - g.timeline[0].segments[0].from,
+            7200
+        );
+        let [p] = &g.patterns[..] else {
+            panic!("{} patterns", g.patterns.len());
+        };
+        assert_eq!(p.pattern, "B1 → T3 → L1");
+        assert_eq!(p.accounts.len(), 5);
+        // The main paid all five in the last half of the six hours, none in the first.
+        assert_eq!(p.main_paid[0], 0);
+        assert_eq!(p.main_paid[BUCKETS - 1], 5);
+    }
+}
