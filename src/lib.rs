@@ -24,6 +24,7 @@ pub mod engine;
 pub mod error;
 pub mod explain;
 pub mod generate;
+pub mod html;
 pub mod ids;
 pub mod import;
 pub mod money;
@@ -59,6 +60,8 @@ pub struct RunOptions {
     pub variant: Option<String>,
     /// Also writes `focus.csv`, the bills as a FOCUS 1.0 dataset (SPEC §10.6).
     pub focus: bool,
+    /// Also writes `report.html`, the HTML report (SPEC §10.5).
+    pub html: bool,
 }
 
 /// What a run did, for the end-of-run summary line.
@@ -186,7 +189,20 @@ fn run_phases(
     let simulate = clock.elapsed() - read;
 
     watcher.phase(Phase::Writing);
-    report::publish_with(&scenario, &results, target, options.focus)?;
+    // The page is built before staging, from the same model the reports are written from.
+    let page = if options.html {
+        Some(html::of_run(report::model::View::new(&scenario, &results))?)
+    } else {
+        None
+    };
+    let write_page = |dir: &Path| page.as_deref().map_or(Ok(()), |p| html::write_into(dir, p));
+    report::publish_with(
+        &scenario,
+        &results,
+        target,
+        options.focus,
+        Some(&write_page),
+    )?;
     let write = clock.elapsed() - read - simulate;
 
     let mut summary = summarize(

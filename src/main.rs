@@ -55,6 +55,9 @@ enum Command {
         /// Also writes focus.csv, the bills as a FOCUS 1.0 cost-and-usage dataset.
         #[arg(long)]
         focus: bool,
+        /// Also writes report.html, a self-contained page of charts and tables.
+        #[arg(long)]
+        html: bool,
     },
     /// Checks a scenario's files, and every variant's, without simulating or writing
     /// anything.
@@ -85,6 +88,15 @@ enum Command {
     /// Explains a bill (why this payer, rule, price and payment) or an account's story,
     /// from one simulation; each sentence cites its rule ids and event seqs.
     Explain(ExplainArgs),
+    /// Writes the HTML report of a report directory (report.html in it, when trustsim
+    /// wrote it, or --out FILE).
+    Report {
+        /// A report directory (the nine CSV files of `trustsim run`).
+        reports: PathBuf,
+        /// Writes the page to FILE (replaced whole) [default: REPORTS/report.html].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -252,6 +264,7 @@ fn main() -> ExitCode {
         | Command::Import(_)
         | Command::Compare(_)
         | Command::Explain(_)
+        | Command::Report { .. }
         | Command::Reconcile { .. } => None,
     };
     // RAYON_NUM_THREADS is bounded like --threads: rayon would otherwise start whatever it
@@ -456,6 +469,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             out,
             variant,
             focus,
+            html,
             ..
         } => Ok(run(
             &scenario,
@@ -463,6 +477,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 out,
                 variant,
                 focus,
+                html,
             },
             progress,
         )?),
@@ -494,6 +509,16 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         }),
         Command::Reconcile { scenario, out } => reconcile(scenario, out),
         Command::Compare(args) => compare(&args),
+        Command::Report { reports, out } => {
+            let clock = Instant::now();
+            let at = trustsim::html::write_report(&reports, out.as_deref())?;
+            say!(
+                "{}: HTML report written ({:.3} s)",
+                at.display(),
+                clock.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain(args) => explain(&args),
     }
 }

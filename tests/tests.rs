@@ -9,6 +9,7 @@ mod focus;
 mod generate;
 mod golden;
 mod hostile;
+mod html;
 mod import;
 mod invariants;
 mod limits;

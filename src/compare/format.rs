@@ -1,6 +1,7 @@
 //! The four forms of a comparison (SPEC §10.1): `csv` (the fixed form other programs
-//! read), `table` (for a person at a 100-column terminal), `markdown` (for a PR comment)
-//! and `json` (amounts as strings, so no reader turns them into floats).
+//! read), `table` (for a person at a 100-column terminal), `markdown` (for a PR comment),
+//! `json` (amounts as strings, so no reader turns them into floats) and `html` (a
+//! self-contained page, side by side, laid out by `crate::html::compare`).
 
 use super::diff::{Row, Scope, Val};
 use super::Comparison;
@@ -15,6 +16,7 @@ pub enum Format {
     Csv,
     Markdown,
     Json,
+    Html,
 }
 
 /// Renders `comparisons`; `variants` adds the `variant` column (SPEC §10.2).
@@ -24,6 +26,7 @@ pub fn render(format: Format, comparisons: &[Comparison], variants: bool) -> Str
         Format::Table => table(comparisons, variants),
         Format::Markdown => markdown(comparisons, variants),
         Format::Json => json(comparisons, variants),
+        Format::Html => crate::html::compare::render(comparisons, variants),
     }
 }
 

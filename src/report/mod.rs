@@ -47,22 +47,30 @@ pub fn write_atomically(scenario: &Scenario, results: &Results, out: &Path) -> R
 
 /// Writes the reports into `target` (decided by the caller) and publishes them.
 pub fn publish(scenario: &Scenario, results: &Results, target: Target) -> Result<(), Error> {
-    publish_with(scenario, results, target, false)
+    publish_with(scenario, results, target, false, None)
 }
+
+/// Writes more files into a staging directory, through `crate::output::create`.
+pub type Also<'a> = dyn Fn(&Path) -> Result<(), Error> + 'a;
 
 /// [`publish`], with `focus.csv` (SPEC §10.6) beside the reports when `focus` is set: in
 /// the same staging directory, so it is published (and listed in the marker, and removed by
-/// a later run without it) with the rest.
+/// a later run without it) with the rest. `also` writes more files into the staging
+/// directory the same way (`report.html`, from the layer above).
 pub fn publish_with(
     scenario: &Scenario,
     results: &Results,
     target: Target,
     focus: bool,
+    also: Option<&Also<'_>>,
 ) -> Result<(), Error> {
     let staged = target.stage()?;
     write_reports(scenario, results, staged.dir())?;
     if focus {
         focus::write_focus(model::View::new(scenario, results), staged.dir())?;
+    }
+    if let Some(write) = also {
+        write(staged.dir())?;
     }
     staged.publish()?;
     Ok(())
