@@ -16,11 +16,13 @@ use trustsim::{Error, RunOptions};
 /// A generated scenario of `parts` independent components (and any the generator ties
 /// together), written into `dir`.
 fn many_components(dir: &Path, seed: u64, parts: usize) -> Rows {
+    let mut bytes = [0x5a; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let mut runner = TestRunner::new_with_rng(
         properties::config(1),
         proptest::test_runner::TestRng::from_seed(
             proptest::test_runner::RngAlgorithm::ChaCha,
-            &[seed as u8 ^ 0x5a; 32],
+            &bytes,
         ),
     );
     let mut draw = || {
@@ -94,7 +96,9 @@ fn run_shards(dir: &Path, tmp: &Path, tag: &str, n: usize, focus: bool) -> Vec<P
 #[test]
 fn merged_shards_equal_the_unsharded_run_for_every_n_and_any_argument_order() {
     let tmp = scratch();
-    for seed in 0..u64::from(case_count(3)) {
+    // Each case is 14 runs and 8 merges: the long profile's 100,000 cases would take days,
+    // so it is capped (TRUSTSIM_PROPTEST_CASES still scales it up to the cap).
+    for seed in 0..u64::from(case_count(3).min(500)) {
         let dir = tmp.path().join(format!("s{seed}"));
         many_components(&dir, seed, 9);
         let focus = seed % 2 == 1;
