@@ -285,7 +285,7 @@ fn load_cut(
 ) -> Result<Cut, Error> {
     let mut made: Option<(shard::plan::Plan, Vec<u64>)> = None;
     let mut keep = |sk: &scenario::Skeleton<'_>| {
-        let comps = timeline::components_of(sk.accounts.len(), sk.resources, sk.events);
+        let comps = timeline::components_of(sk.account_ids, sk.resources, sk.events);
         let (plan, rows) = match known {
             Some((plan, rows)) => (plan.clone(), rows.to_vec()),
             None => {

@@ -220,6 +220,25 @@ fn a_shard_of_a_bad_scenario_fails_like_the_full_run() {
     }
     usage.push_str("2026-03-01T00:00:00+08:00,nobody,1\n");
     std::fs::write(dir.join("usage.csv"), usage).expect("write");
+    // A rejected account (its id still defined, SPEC §7) that an event and a resource name:
+    // an id past the loaded accounts, which the shard plan must not trip over.
+    let main = rows.table("accounts.csv")[0]
+        .split(',')
+        .next()
+        .expect("an id")
+        .to_string();
+    let mut accounts = std::fs::read_to_string(dir.join("accounts.csv")).expect("accounts");
+    let width = accounts.lines().next().expect("header").split(',').count();
+    accounts.push_str(&format!("~rejected,e,not-money{}\n", ",".repeat(width - 3)));
+    std::fs::write(dir.join("accounts.csv"), accounts).expect("write");
+    let mut events = std::fs::read_to_string(dir.join("events.csv")).expect("events");
+    let when = rows.table("usage.csv")[0]
+        .split(',')
+        .next()
+        .expect("a time")
+        .to_string();
+    events.push_str(&format!("{when},establish,~rejected,{main},,,\n"));
+    std::fs::write(dir.join("events.csv"), events).expect("write");
     let problems = |r: Result<trustsim::RunSummary, Error>| match r {
         Err(Error::Scenario(p)) => p,
         other => panic!("expected problems, got {other:?}"),

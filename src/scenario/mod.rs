@@ -39,6 +39,10 @@ use rust_decimal::Decimal;
 /// keep: everything that decides the components (`crate::timeline::components_of`), and
 /// how many usage rows name each resource, to balance shards and size groups by.
 pub struct Skeleton<'a> {
+    /// How many account ids the file defines: every `AccountId` is below it. More than
+    /// `accounts.len()` when a row was rejected (the load then fails, but the selection
+    /// is still asked, and must not index past the table).
+    pub account_ids: usize,
     pub accounts: &'a [Account],
     pub resources: &'a [Resource],
     pub events: &'a [Event],

@@ -225,6 +225,7 @@ fn read(
                 Vec::new()
             };
             let keep = (select.keep)(&super::Skeleton {
+                account_ids: account_names.len().max(accounts.len()),
                 accounts: &accounts,
                 resources: &resources,
                 events: &events,
