@@ -63,7 +63,8 @@ pub struct RunOptions {
     /// [default out: `output/<name>.shard-K-of-N`].
     pub shard: Option<shard::ShardId>,
     /// Keeps the run's peak memory near this many bytes: components are simulated in
-    /// groups, each spilled beside the output and merged (SPEC §10.9).
+    /// groups, each spilled beside the output and merged (SPEC §10.9). Not applied to a
+    /// shard (`shard` wins; the CLI refuses the two together).
     pub max_memory: Option<u64>,
 }
 
