@@ -13,7 +13,6 @@
 # TRUSTSIM_BIN=PATH tests another binary (default: target/release or target/debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root="$PWD"
 started=$SECONDS
 
 if ((EUID != 0)); then
@@ -60,7 +59,9 @@ cleanup() {
             echo "== slurm logs (failed with status $status)"
             tail -n 30 "$tmp"/log/*.log 2>/dev/null || true
         fi
-        scancel --quiet --full $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
+        local jobs
+        mapfile -t jobs < <(squeue -h -o %A 2>/dev/null || true)
+        ((${#jobs[@]} == 0)) || scancel --quiet "${jobs[@]}" 2>/dev/null || true
     fi
     stop_pid_file "$tmp/slurmd.pid"
     stop_pid_file "$tmp/slurmctld.pid"
@@ -147,16 +148,17 @@ echo "== a fleet (5 mains × 40 linked, 3 days), and the plain run to compare wi
 "$bin" run "$tmp/fleet" --out "$tmp/single" --quiet >/dev/null
 
 # same_reports DIR: every entry of the plain run's directory, byte for byte, and no other.
+entries() { (cd "$1" && find . -mindepth 1 -maxdepth 1 -printf '%P\n' | LC_ALL=C sort); }
 same_reports() {
     local dir="$1" name
-    if [[ "$(ls -A "$tmp/single")" != "$(ls -A "$dir")" ]]; then
+    if [[ "$(entries "$tmp/single")" != "$(entries "$dir")" ]]; then
         echo "FAIL $dir holds other files than the plain run:" >&2
-        diff <(ls -A "$tmp/single") <(ls -A "$dir") >&2 || true
+        diff <(entries "$tmp/single") <(entries "$dir") >&2 || true
         return 1
     fi
-    for name in $(ls -A "$tmp/single"); do
+    while IFS= read -r name; do
         cmp "$tmp/single/$name" "$dir/$name" || return 1
-    done
+    done < <(entries "$tmp/single")
 }
 
 failed=0
@@ -176,7 +178,7 @@ for tasks in 3 7; do
         echo "FAIL $tasks tasks wrote ${#logs[@]} logs and ${#shards[@]} shard directories" >&2
         failed=1
     elif same_reports "$work/reports"; then
-        echo "ok   $tasks tasks + merge = the plain run, $(ls -A "$work/reports" | wc -l) files byte for byte ($((SECONDS - t0)) s)"
+        echo "ok   $tasks tasks + merge = the plain run, $(entries "$work/reports" | wc -l) files byte for byte ($((SECONDS - t0)) s)"
     else
         failed=1
     fi
