@@ -149,13 +149,40 @@ fn references(word: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The literal `value`s of a pod's environment (not those `valueFrom` sets).
+fn values(pod: &Pod) -> Vec<(String, String)> {
+    pod.env
+        .iter()
+        .filter_map(|(name, var)| Some((name.clone(), var["value"].as_str()?.to_string())))
+        .collect()
+}
+
+/// A word of a command with `$(NAME)` replaced as the kubelet does, from `vars`.
+fn expand_k8s(word: &str, vars: &[(String, String)]) -> String {
+    vars.iter().fold(word.to_string(), |w, (name, value)| {
+        w.replace(&format!("$({name})"), value)
+    })
+}
+
+/// A `sh -c` script with `$NAME` and `${NAME}` replaced as the shell does, from `vars` (longest
+/// names first, so that `$AB` is not read as `$A` then `B`).
+fn expand_sh(script: &str, vars: &[(String, String)]) -> String {
+    let mut vars = vars.to_vec();
+    vars.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    vars.iter().fold(script.to_string(), |s, (name, value)| {
+        s.replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value)
+    })
+}
+
 /// The facts of run-job.yaml the merge Job and the user rely on.
 struct RunJob {
     shards: i64,
     claim: String,
     mount: String,
     scenario: String,
-    /// The `--out` of index i is this with `$(JOB_COMPLETION_INDEX)` = i.
+    /// The `--out` of index i is this with `$(JOB_COMPLETION_INDEX)` = i (the environment's
+    /// other variables expanded).
     out: String,
 }
 
@@ -228,6 +255,7 @@ fn check_run_job(job: &Yaml) -> Result<RunJob, String> {
             format!("{path} is not on the volume mounted at {}", pod.mount)
         })?;
     }
+    let out = expand_k8s(&out, &values(&pod));
     Ok(RunJob {
         shards,
         claim: pod.claim,
@@ -241,19 +269,24 @@ fn check_run_job(job: &Yaml) -> Result<RunJob, String> {
 struct MergeJob {
     claim: String,
     mount: String,
+    /// `TRUSTSIM_SHARDS` when the merge's environment sets it.
+    shards: Option<String>,
+    /// The shard directories or globs, variables expanded.
     inputs: Vec<String>,
     out: String,
 }
 
 /// merge-job.yaml: one pod running `trustsim merge SHARD_DIR... --out DIR`, directly or as a
-/// `sh -c` script (for a glob), with a retry limit.
+/// `sh -c` script (for a glob, its variables expanded from the pod's environment), with a
+/// retry limit.
 fn check_merge_job(job: &Yaml) -> Result<MergeJob, String> {
     let completions = int_at(job, "spec.completions").unwrap_or(1);
     ensure(completions == 1, || format!("completions: {completions}"))?;
     int_at(job, "spec.backoffLimit")?;
     let pod = job_pod(job)?;
+    let vars = values(&pod);
     let words: Vec<String> = match pod.command.as_slice() {
-        [sh, c, script] if sh.ends_with("sh") && c == "-c" => script
+        [sh, c, script] if sh.ends_with("sh") && c == "-c" => expand_sh(script, &vars)
             .split_whitespace()
             .skip_while(|w| *w == "exec")
             .map(str::to_string)
@@ -278,9 +311,14 @@ fn check_merge_job(job: &Yaml) -> Result<MergeJob, String> {
             format!("{path} is not on the volume mounted at {}", pod.mount)
         })?;
     }
+    let shards = vars
+        .into_iter()
+        .find(|(name, _)| name == "TRUSTSIM_SHARDS")
+        .map(|(_, value)| value);
     Ok(MergeJob {
         claim: pod.claim,
         mount: pod.mount,
+        shards,
         inputs,
         out,
     })
@@ -318,6 +356,14 @@ fn check_pipeline(run: &RunJob, merge: &MergeJob, pvc: &Yaml) -> Result<(), Stri
             run.claim, merge.claim
         )
     })?;
+    if let Some(shards) = &merge.shards {
+        ensure(*shards == run.shards.to_string(), || {
+            format!(
+                "the merge's TRUSTSIM_SHARDS is {shards}, the run's {}",
+                run.shards
+            )
+        })?;
+    }
     ensure(run.mount == merge.mount, || {
         format!(
             "the run mounts at {}, the merge at {}",
@@ -399,93 +445,24 @@ fn job_like_pod(text: &str) -> (String, String) {
 #[test]
 fn the_manifest_checks_catch_each_mistake() {
     let [run, merge, pvc] = manifests();
-    type Mistake = (
-        &'static str,
-        usize,
-        &'static str,
-        &'static str,
-        &'static str,
-    );
     // (what, which manifest: 0 run / 1 merge / 2 pvc, text, replaced by, expected message)
-    let mistakes: [Mistake; 12] = [
-        (
-            "not indexed",
-            0,
-            "completionMode: Indexed",
-            "completionMode: NonIndexed",
-            "expected Indexed",
-        ),
-        (
-            "N ≠ completions",
-            0,
-            "completions: 4",
-            "completions: 5",
-            "TRUSTSIM_SHARDS is 4 but completions is 5",
-        ),
-        (
-            "N missing",
-            0,
-            "name: TRUSTSIM_SHARDS",
-            "name: SHARDS",
-            "no TRUSTSIM_SHARDS",
-        ),
-        (
-            "restarting pods",
-            0,
-            "restartPolicy: Never",
-            "restartPolicy: OnFailure",
-            "expected Never",
-        ),
+    #[rustfmt::skip]
+    let mistakes = [
+        ("not indexed", 0, "completionMode: Indexed", "completionMode: NonIndexed", "expected Indexed"),
+        ("N ≠ completions", 0, "completions: 4", "completions: 5", "TRUSTSIM_SHARDS is 4 but completions is 5"),
+        ("N missing", 0, "name: TRUSTSIM_SHARDS", "name: SHARDS", "no TRUSTSIM_SHARDS"),
+        ("restarting pods", 0, "restartPolicy: Never", "restartPolicy: OnFailure", "expected Never"),
         ("a fixed shard", 0, "- auto", "- 1/4", "--shard is not auto"),
-        (
-            "one --out for all",
-            0,
-            "index-$(JOB_COMPLETION_INDEX)",
-            "index",
-            "the same for every index",
-        ),
-        (
-            "no retry limit",
-            0,
-            "backoffLimitPerIndex: 1",
-            "# backoffLimitPerIndex: 1",
-            "maxFailedIndexes needs",
-        ),
-        (
-            "another claim",
-            1,
-            "claimName: trustsim-data",
-            "claimName: other",
-            "the merge other",
-        ),
-        (
-            "another mount",
-            1,
-            "mountPath: /data",
-            "mountPath: /mnt",
-            "not on the volume mounted at /mnt",
-        ),
-        (
-            "other shards",
-            1,
-            "/data/work/shards/index-*",
-            "/data/work/old/index-*",
-            "not index 0's",
-        ),
-        (
-            "not a merge",
-            1,
-            "exec trustsim merge",
-            "exec trustsim run",
-            "is not `trustsim merge",
-        ),
-        (
-            "one node only",
-            2,
-            "- ReadWriteMany",
-            "- ReadWriteOnce",
-            "not ReadWriteMany",
-        ),
+        ("one --out for all", 0, "/index-$(JOB_COMPLETION_INDEX)", "/index", "the same for every index"),
+        ("undeclared variable", 0, "of-$(TRUSTSIM_SHARDS)", "of-$(SHARDS)", "$(SHARDS), which env does not declare"),
+        ("no retry limit", 0, "backoffLimitPerIndex: 1", "# backoffLimitPerIndex: 1", "maxFailedIndexes needs"),
+        ("another claim", 1, "claimName: trustsim-data", "claimName: other", "the merge other"),
+        ("another mount", 1, "mountPath: /data", "mountPath: /mnt", "not on the volume mounted at /mnt"),
+        ("other shards", 1, "/data/work/shards/of-$TRUSTSIM", "/data/work/old/of-$TRUSTSIM", "not index 0's"),
+        ("merge of another N", 1, "value: \"4\"", "value: \"3\"", "the merge's TRUSTSIM_SHARDS is 3, the run's 4"),
+        ("merge without N", 1, "of-$TRUSTSIM_SHARDS/", "of-$N/", "not index 0's"),
+        ("not a merge", 1, "exec trustsim merge", "exec trustsim run", "is not `trustsim merge"),
+        ("one node only", 2, "- ReadWriteMany", "- ReadWriteOnce", "not ReadWriteMany"),
     ];
     for (what, which, from, to, message) in mistakes {
         let mut texts = [run.clone(), merge.clone(), pvc.clone()];
@@ -516,7 +493,7 @@ fn globs_match_as_the_shell_does() {
     assert_eq!(references("/a/$(X)/b-$(Y)"), ["X", "Y"]);
 }
 
-/// Every shell script of the deployment: `bash -n` parses it, a user runs it by path, and it stops
+/// Every shell script of the deployment: `bash -n` parses it, a user can run it by path, and it stops
 /// at the first failing command (`set -euo pipefail`), which is what makes a failed shard fail
 /// its task and so the afterok merge.
 #[test]
@@ -525,6 +502,7 @@ fn the_slurm_scripts_parse_and_stop_at_the_first_error() {
         deploy("slurm/run.sbatch"),
         deploy("slurm/merge.sbatch"),
         deploy("slurm/submit.sh"),
+        deploy("k8s/run.sh"),
         root().join(".ci/slurm.sh"),
     ];
     for script in &scripts {
@@ -581,4 +559,124 @@ fn the_slurm_scripts_shard_by_the_array_and_merge_after_it() {
     assert!(merge.contains(r#"exec "$bin" merge "${dirs[@]}" --out "$reports""#));
     assert!(submit.contains(r#"--dependency="afterok:$run_job" --kill-on-invalid-dep=yes"#));
     assert!(submit.contains(r#"--array="1-$tasks""#));
+}
+
+/// deploy/k8s/run.sh --print: the manifests with another N, parallelism and image, still
+/// passing every check — so the lines it edits are the ones that hold N.
+#[test]
+fn k8s_run_sh_renders_consistent_manifests_for_any_n() {
+    let out = Command::new("bash")
+        .arg(deploy("k8s/run.sh"))
+        .args([
+            "--shards",
+            "7",
+            "--parallelism",
+            "3",
+            "--image",
+            "reg.example/trustsim:9",
+            "--print",
+        ])
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let (run, merge) = text.split_once("\n---\n").expect("two documents");
+    let [_, _, pvc] = manifests();
+    check_manifests(run, merge, &pvc).unwrap_or_else(|e| panic!("{e}"));
+    let run = parse(run).expect("run job");
+    assert_eq!(check_run_job(&run).map(|r| r.shards), Ok(7));
+    assert_eq!(int_at(&run, "spec.parallelism"), Ok(3));
+    for job in [&run, &parse(merge).expect("merge job")] {
+        assert_eq!(
+            str_at(job, "spec.template.spec.containers.0.image"),
+            Ok("reg.example/trustsim:9")
+        );
+    }
+    let zero = Command::new("bash")
+        .arg(deploy("k8s/run.sh"))
+        .args(["--shards", "0", "--print"])
+        .output()
+        .expect("bash runs");
+    assert_eq!(zero.status.code(), Some(2));
+}
+
+/// deploy/k8s/run.sh against a stand-in kubectl that records what it is asked and reports the
+/// run Job's conditions: after `Complete` the merge Job is applied and waited for; after
+/// `Failed` it is never applied and run.sh exits 1.
+#[test]
+fn k8s_run_sh_starts_the_merge_only_after_the_run_completed() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let kubectl = tmp.path().join("kubectl");
+    std::fs::write(
+        &kubectl,
+        "#!/usr/bin/env bash\n\
+         echo \"$*\" >>\"$FAKE_LOG\"\n\
+         case \"$1 $2 $3\" in\n\
+         'get job trustsim-run') printf %s \"$FAKE_RUN\" ;;\n\
+         'get job trustsim-merge') printf %s Complete ;;\n\
+         'apply -f -') cat >>\"$FAKE_APPLIED\" ;;\n\
+         esac\n",
+    )
+    .expect("write the stand-in");
+    std::fs::set_permissions(
+        &kubectl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    for (conditions, ok) in [
+        ("SuccessCriteriaMet Complete", true),
+        ("FailureTarget Failed", false),
+    ] {
+        let (log, applied) = (
+            tmp.path().join(format!("{ok}.log")),
+            tmp.path().join(format!("{ok}.yaml")),
+        );
+        let out = Command::new("bash")
+            .arg(deploy("k8s/run.sh"))
+            .args(["--shards", "3"])
+            .env("KUBECTL", &kubectl)
+            .env("FAKE_LOG", &log)
+            .env("FAKE_APPLIED", &applied)
+            .env("FAKE_RUN", conditions)
+            .output()
+            .expect("bash runs");
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{conditions}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let calls = read(&log);
+        let applies = calls.lines().filter(|l| *l == "apply -f -").count();
+        assert!(
+            calls.starts_with("delete job trustsim-run trustsim-merge"),
+            "{calls}"
+        );
+        let jobs: Vec<String> = read(&applied)
+            .split("\napiVersion: ")
+            .skip(1)
+            .map(|doc| format!("apiVersion: {doc}"))
+            .collect();
+        if ok {
+            assert_eq!(applies, 2, "{calls}");
+            assert!(calls.contains("logs job/trustsim-merge"), "{calls}");
+            let [run, merge] = [&jobs[0], &jobs[1]].map(|doc| parse(doc).expect("a job"));
+            assert_eq!(check_run_job(&run).map(|r| r.shards), Ok(3));
+            assert_eq!(
+                check_merge_job(&merge).map(|m| m.shards),
+                Ok(Some("3".to_string()))
+            );
+        } else {
+            assert_eq!(
+                applies, 1,
+                "the merge was applied after a failed run: {calls}"
+            );
+            assert_eq!(jobs.len(), 1);
+            assert!(String::from_utf8_lossy(&out.stderr).contains("job/trustsim-run failed"));
+        }
+    }
 }
