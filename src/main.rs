@@ -55,6 +55,29 @@ enum Command {
         /// Also writes focus.csv, the bills as a FOCUS 1.0 cost-and-usage dataset.
         #[arg(long)]
         focus: bool,
+        /// Simulates only shard K of N (or `auto`: K and N from Slurm, Kubernetes or AWS
+        /// Batch) and writes a shard directory for `trustsim merge` [default out:
+        /// output/<scenario name>.shard-K-of-N].
+        #[arg(long, value_name = "K/N|auto", conflicts_with_all = ["shard_plan", "max_memory"])]
+        shard: Option<String>,
+        /// Prints which components, accounts and usage rows each of N shards gets, and
+        /// exits without simulating or writing.
+        #[arg(long, value_name = "N", conflicts_with = "max_memory")]
+        shard_plan: Option<u64>,
+        /// Keeps peak memory near SIZE (512MiB, 4GiB, bytes): components are simulated
+        /// in groups, spilled beside the output and merged; the reports are the same bytes.
+        #[arg(long, value_name = "SIZE")]
+        max_memory: Option<String>,
+    },
+    /// Merges the shard directories of `run --shard K/N` (K = 1..N) into the reports, byte
+    /// for byte those of the unsharded run.
+    Merge {
+        /// Every shard directory of one run, in any order.
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+        /// Output directory [default: output/<scenario name>].
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Checks a scenario's files, and every variant's, without simulating or writing
     /// anything.
@@ -230,6 +253,7 @@ fn main() -> ExitCode {
         | Command::Generate(_)
         | Command::Import(_)
         | Command::Compare(_)
+        | Command::Merge { .. }
         | Command::Reconcile { .. } => None,
     };
     if let Some(n) = threads {
@@ -311,6 +335,9 @@ fn run(
     };
     let s = trustsim::run_watched(scenario, &options, &bars)?;
     print_summary(&s);
+    for note in &s.notes {
+        eprintln!("trustsim: {note}");
+    }
     // Where the time went, so a slow run says which phase to look at.
     let [read, simulate, write] = s.phases;
     say!(
@@ -360,6 +387,32 @@ impl trustsim::Watcher for Bars {
     fn finished(&self) {
         self.replace(None);
     }
+}
+
+/// `run --shard-plan N`: one line per shard, then the balance.
+fn print_shard_plan(
+    scenario: &Path,
+    options: &trustsim::RunOptions,
+    n: usize,
+) -> Result<ExitCode, Error> {
+    let plan = trustsim::shard_plan(scenario, options, n)?;
+    say!("shard  components  accounts  usage_rows");
+    for (k, load) in plan.loads.iter().enumerate() {
+        say!(
+            "{:>5}  {:>10}  {:>8}  {:>10}",
+            format!("{}/{n}", k + 1),
+            load.components,
+            load.accounts,
+            load.usage_rows
+        );
+    }
+    let most = plan.loads.iter().map(|l| l.usage_rows).max().unwrap_or(0);
+    let total: u64 = plan.loads.iter().map(|l| l.usage_rows).sum();
+    say!(
+        "largest shard: {most} usage rows, {:.2}x the mean",
+        most as f64 * n as f64 / (total.max(1)) as f64
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The end-of-run summary: counts, totals, and usage rows per second over the whole run.
@@ -419,16 +472,61 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             out,
             variant,
             focus,
+            shard,
+            shard_plan,
+            max_memory,
             ..
-        } => Ok(run(
-            &scenario,
-            trustsim::RunOptions {
+        } => {
+            let bad_flag = |flag: &str, m: String| {
+                eprintln!("trustsim run: {flag}: {m}");
+                Ok(ExitCode::from(2))
+            };
+            let shard = match shard.as_deref() {
+                None => None,
+                Some("auto") => match trustsim::shard::from_env(|k| std::env::var(k).ok()) {
+                    Ok(id) => Some(id),
+                    Err(m) => return bad_flag("--shard auto", m),
+                },
+                Some(text) => match trustsim::shard::ShardId::parse(text) {
+                    Ok(id) => Some(id),
+                    Err(m) => return bad_flag("--shard", m),
+                },
+            };
+            let max_memory = match max_memory.as_deref().map(trustsim::shard::parse_size) {
+                None => None,
+                Some(Ok(bytes)) => Some(bytes),
+                Some(Err(m)) => return bad_flag("--max-memory", m),
+            };
+            let options = trustsim::RunOptions {
                 out,
                 variant,
                 focus,
-            },
-            progress,
-        )?),
+                shard,
+                max_memory,
+            };
+            if let Some(n) = shard_plan {
+                if let Err(m) = trustsim::shard::ShardId::new(1, n) {
+                    return bad_flag("--shard-plan", m);
+                }
+                return Ok(print_shard_plan(&scenario, &options, n as usize)?);
+            }
+            Ok(run(&scenario, options, progress)?)
+        }
+        Command::Merge { shards, out } => {
+            let clock = Instant::now();
+            let (dir, merged) = trustsim::merge(&shards, out.as_deref())?;
+            let secs = clock.elapsed().as_secs_f64();
+            say!(
+                "{}: merged {} into {} ({:.3} s, {:.0} rows/s, {:.1} MB/s)",
+                dir.display(),
+                count(shards.len(), "shard", "shards"),
+                count(merged.rows, "row", "rows"),
+                secs,
+                merged.rows as f64 / secs.max(1e-9),
+                merged.bytes as f64 / 1e6 / secs.max(1e-9)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate(args) => generate(&args, progress),
         Command::Validate { scenario, variant } => {
             print_warnings(&trustsim::scenario::warnings(&scenario), "");

@@ -10,7 +10,7 @@ use crate::calendar::{Calendar, Instant};
 use crate::error::{Error, Problem};
 use crate::ids::{AccountId, ResourceId};
 use crate::money::UsageSum;
-use crate::scenario::{BillingMethod, Event, EventKind, Scenario, Usage};
+use crate::scenario::{BillingMethod, Event, EventKind, Resource, Scenario, Usage};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -180,9 +180,19 @@ impl UnionFind {
 
 /// Cuts the scenario into components, ordered by their smallest account id.
 pub fn components(scenario: &Scenario) -> Vec<Component> {
-    let n = scenario.accounts.len();
+    components_of(
+        scenario.accounts.len(),
+        &scenario.resources,
+        &scenario.events,
+    )
+}
+
+/// [`components`] from the tables that decide them, so that a load can cut the scenario
+/// before it reads usage (`crate::scenario::Skeleton`, SPEC §10.9).
+pub fn components_of(accounts: usize, resources: &[Resource], events: &[Event]) -> Vec<Component> {
+    let n = accounts;
     let mut uf = UnionFind::new(n);
-    for e in &scenario.events {
+    for e in events {
         if let EventKind::Establish { linked, main } | EventKind::Modify { linked, main } = e.kind {
             uf.union(linked.0, main.0);
         }
@@ -198,14 +208,14 @@ pub fn components(scenario: &Scenario) -> Vec<Component> {
         comps[slot[root]].accounts.push(AccountId(a));
     }
     let comp_of = |a: AccountId, uf: &mut UnionFind| slot[uf.find(a.0) as usize];
-    for r in &scenario.resources {
+    for r in resources {
         let c = comp_of(r.account, &mut uf);
         comps[c].resources.push(r.id);
     }
-    let mut order: Vec<usize> = (0..scenario.events.len()).collect();
-    order.sort_by_key(|&i| event_key(&scenario.events[i]));
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| event_key(&events[i]));
     for i in order {
-        let subject = scenario.events[i].kind.subject(&scenario.resources);
+        let subject = events[i].kind.subject(resources);
         let c = comp_of(subject, &mut uf);
         comps[c].events.push(i);
     }

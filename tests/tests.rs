@@ -16,6 +16,7 @@ mod metamorphic;
 mod output_safety;
 mod properties;
 mod scale;
+mod shards;
 mod tidy;
 mod util;
 mod ux;

@@ -40,6 +40,9 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["report"],
     &["generate"],
+    // Shards, their merge and the bounded run's groups (SPEC §10.9): on the report
+    // writers, below the pipeline that runs them.
+    &["shard"],
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
     // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
     // sides).

@@ -74,6 +74,7 @@ impl fmt::Display for Refusal {
             Kind::Reports => "write reports to",
             Kind::Golden => "bless",
             Kind::Scenario => "write a scenario to",
+            Kind::Shard => "write a shard to",
         };
         write!(f, "refusing to {what} {target}: ")?;
         match &self.reason {

@@ -69,13 +69,23 @@ fn same_file(a: &Metadata, b: Option<&Path>) -> bool {
 /// The top-level names of `temp` that trustsim wrote: its bookkeeping files, the names its
 /// journal and marker list, and the names of every file trustsim writes.
 fn written_names(temp: &Path) -> BTreeSet<OsString> {
-    let mut names: BTreeSet<OsString> = [marker::REPORTS, marker::SCENARIO, marker::JOURNAL]
-        .iter()
-        .chain(crate::report::REPORT_FILES.iter())
-        .chain(crate::generate::FILES.iter())
-        .map(OsString::from)
-        .collect();
-    for file in [marker::JOURNAL, marker::REPORTS, marker::SCENARIO] {
+    let mut names: BTreeSet<OsString> = [
+        marker::REPORTS,
+        marker::SCENARIO,
+        marker::SHARD,
+        marker::JOURNAL,
+    ]
+    .iter()
+    .chain(crate::report::REPORT_FILES.iter())
+    .chain(crate::generate::FILES.iter())
+    .map(OsString::from)
+    .collect();
+    for file in [
+        marker::JOURNAL,
+        marker::REPORTS,
+        marker::SCENARIO,
+        marker::SHARD,
+    ] {
         names.extend(marker::read(temp, file).unwrap_or_default());
     }
     names

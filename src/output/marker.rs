@@ -18,6 +18,8 @@ use std::path::Path;
 pub const REPORTS: &str = ".trustsim-reports";
 /// The marker of a generated scenario.
 pub const SCENARIO: &str = ".trustsim-scenario";
+/// The marker of a shard directory (SPEC §10.9).
+pub const SHARD: &str = ".trustsim-shard";
 /// The journal of a directory being written.
 pub const JOURNAL: &str = ".trustsim-staging";
 
@@ -32,6 +34,7 @@ fn word(file: &str) -> &'static str {
     match file {
         REPORTS => "trustsim-reports",
         SCENARIO => "trustsim-scenario",
+        SHARD => "trustsim-shard",
         _ => "trustsim-staging",
     }
 }
@@ -42,13 +45,14 @@ pub fn for_kind(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::Reports => Some(REPORTS),
         Kind::Scenario => Some(SCENARIO),
+        Kind::Shard => Some(SHARD),
         Kind::Golden => None,
     }
 }
 
 /// True for the names of trustsim's own bookkeeping files.
 pub fn is_bookkeeping(name: &str) -> bool {
-    matches!(name, REPORTS | SCENARIO | JOURNAL)
+    matches!(name, REPORTS | SCENARIO | SHARD | JOURNAL)
 }
 
 /// The text of marker `file` listing `names`.

@@ -50,7 +50,7 @@ mod target;
 
 pub use error::{OutputError, Reason, Refusal};
 pub use file::write_file;
-pub use marker::{REPORTS as REPORTS_MARKER, SCENARIO as SCENARIO_MARKER};
+pub use marker::{REPORTS as REPORTS_MARKER, SCENARIO as SCENARIO_MARKER, SHARD as SHARD_MARKER};
 pub use registry::cleanup_on_signals;
 
 use rayon::prelude::*;
@@ -68,6 +68,9 @@ pub enum Kind {
     Golden,
     /// A generated scenario, marked `.trustsim-scenario`.
     Scenario,
+    /// A shard of a run (SPEC §10.9), marked `.trustsim-shard`: partial reports that only
+    /// `trustsim merge` reads.
+    Shard,
 }
 
 /// A target trustsim has decided it may write to. Nothing has been written yet.
@@ -93,6 +96,11 @@ impl Target {
     /// The golden directory `expected` of the scenario in `scenario`.
     pub fn golden(expected: &Path, scenario: &Path) -> Result<Target, OutputError> {
         Target::decide(Kind::Golden, expected, Some(scenario))
+    }
+
+    /// A shard directory of the scenario in `scenario` (SPEC §10.9).
+    pub fn shard(out: &Path, scenario: Option<&Path>) -> Result<Target, OutputError> {
+        Target::decide(Kind::Shard, out, scenario)
     }
 
     /// The directory of a generated scenario.
@@ -351,6 +359,32 @@ impl Scratch {
 
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// A new scratch directory beside `target` (in its parent, which is created if
+    /// missing), for data too large for the system's temporary directory, which may be
+    /// memory: the partial reports a bounded run spills (SPEC §10.9).
+    pub fn beside(target: &Path, purpose: &str) -> Result<Scratch, OutputError> {
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| OutputError::io(&parent, e))?;
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let stem = sweep::stem_for(&format!("{name}.{purpose}"));
+        sweep::sweep(&parent, &stem, None);
+        let (dir, ticket) = registry::register(|| make_temp(&parent, &stem), None)?;
+        let scratch = Scratch {
+            dir,
+            ticket: Some(ticket),
+        };
+        // Journaled like a staging directory: its files have names no cleanup knows.
+        let journal = scratch.dir.join(marker::JOURNAL);
+        write_new(&journal, marker::text(marker::JOURNAL, &[]).as_bytes())?;
+        Ok(scratch)
     }
 }
 

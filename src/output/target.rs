@@ -201,7 +201,13 @@ fn claimed(
     real: &Path,
     entries: &[(OsString, Metadata)],
 ) -> Option<BTreeSet<OsString>> {
-    let bookkeeping = [marker::REPORTS, marker::SCENARIO, marker::JOURNAL].map(OsString::from);
+    let bookkeeping = [
+        marker::REPORTS,
+        marker::SCENARIO,
+        marker::SHARD,
+        marker::JOURNAL,
+    ]
+    .map(OsString::from);
     let known = |names: &[&str]| -> BTreeSet<OsString> {
         names
             .iter()
@@ -227,7 +233,7 @@ fn claimed(
         Kind::Scenario if has_file("scenario.toml") && generated_settings(real) => {
             Some(known(&crate::generate::FILES))
         }
-        Kind::Reports | Kind::Scenario => None,
+        Kind::Reports | Kind::Scenario | Kind::Shard => None,
     }
 }
 

@@ -232,6 +232,23 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Where a report is written: `dir/<prefix><schema file><suffix>`. Reports are written
+/// under their own names; a shard's partial reports (SPEC §10.9) as `bills.csv.part`, so
+/// nobody takes one for the report.
+#[derive(Copy, Clone)]
+pub struct Dest<'a> {
+    pub dir: &'a Path,
+    pub prefix: &'a str,
+    pub suffix: &'a str,
+}
+
+impl Dest<'_> {
+    /// The name `file` is written under.
+    pub fn name(&self, file: &str) -> String {
+        format!("{}{file}{}", self.prefix, self.suffix)
+    }
+}
+
 /// Rows taken from the model at a time; each batch is formatted in parallel chunks of
 /// [`CHUNK`] rows and written in order.
 const BATCH: usize = 1 << 14;
@@ -242,7 +259,7 @@ const CHUNK: usize = 1 << 11;
 /// taken serially in report order; `record` turns one into its complete row, on whichever
 /// thread formats its chunk, so the bytes do not depend on the thread count.
 pub(super) fn write_report<'a, T, R>(
-    dir: &Path,
+    dir: Dest<'_>,
     calendar: &'a Calendar,
     money: MoneyRules,
     items: impl Iterator<Item = T>,
@@ -254,7 +271,7 @@ where
 {
     let schema = R::SCHEMA;
     let header: Vec<&str> = schema.names().collect();
-    let mut out = CsvOut::create(dir, schema.file, &header, calendar, money)?;
+    let mut out = CsvOut::create(dir.dir, &dir.name(schema.file), &header, calendar, money)?;
     let mut items = items.peekable();
     while items.peek().is_some() {
         let batch: Vec<T> = items.by_ref().take(BATCH).collect();

@@ -89,14 +89,13 @@ const CHUNK: usize = 1 << 11;
 
 /// Writes `focus.csv` into `dir` (a staging directory, through `output::create`).
 pub fn write_focus(view: View<'_>, dir: &Path) -> Result<(), Error> {
+    write_focus_as(view, dir, FOCUS_FILE)
+}
+
+/// [`write_focus`] under another name (a shard's `focus.csv.part`, SPEC §10.9).
+pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Error> {
     let settings = &view.scenario.settings;
-    let mut out = CsvOut::create(
-        dir,
-        FOCUS_FILE,
-        &COLUMNS,
-        &settings.calendar,
-        settings.money,
-    )?;
+    let mut out = CsvOut::create(dir, name, &COLUMNS, &settings.calendar, settings.money)?;
     let uses = &view.results.coupon_use;
     let mut next_use = 0;
     let mut bills = view.bills().peekable();

@@ -27,10 +27,28 @@ pub use schema::REPORT_FILES;
 /// parallel too); the first error in [`schema::ALL`] order is returned, whatever the
 /// scheduling.
 pub fn write_reports(scenario: &Scenario, results: &Results, dir: &Path) -> Result<(), Error> {
+    write_reports_as(scenario, results, dir, "", "")
+}
+
+/// [`write_reports`] under the names `<prefix>bills.csv<suffix>` and so on: a shard's
+/// partial reports (SPEC §10.9, `crate::shard`), written by the same writers so that their
+/// rows are byte for byte the rows of the unsharded run.
+pub fn write_reports_as(
+    scenario: &Scenario,
+    results: &Results,
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> Result<(), Error> {
+    let dest = csv_out::Dest {
+        dir,
+        prefix,
+        suffix,
+    };
     let view = model::View::new(scenario, results);
     let written: Vec<Result<(), Error>> = schema::ALL
         .par_iter()
-        .map(|s| writers::write(view, s.id, dir))
+        .map(|s| writers::write(view, s.id, dest))
         .collect();
     written.into_iter().collect()
 }

@@ -2,14 +2,13 @@
 //! schema-driven CSV writer ([`super::csv_out::write_report`]). The match on [`ReportId`]
 //! is exhaustive, so a report in the schema without a writer does not compile.
 
-use super::csv_out::write_report;
+use super::csv_out::{write_report, Dest};
 use super::model::View;
 use super::schema::ReportId;
 use crate::error::Error;
-use std::path::Path;
 
 /// Writes the report `id` of `view` into `dir`.
-pub(super) fn write(view: View<'_>, id: ReportId, dir: &Path) -> Result<(), Error> {
+pub(super) fn write(view: View<'_>, id: ReportId, dir: Dest<'_>) -> Result<(), Error> {
     let v = view;
     let r = v.results;
     let calendar = &v.scenario.settings.calendar;

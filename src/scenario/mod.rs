@@ -9,13 +9,13 @@ mod settings;
 mod table;
 mod variant;
 
-pub use reader::{load, warnings, READ_ORDER};
+pub use reader::{load, load_selected, warnings, READ_ORDER};
 pub use settings::{
     Currency, Policy, ServiceCategory, Settings, SubscriptionPayer, T5Scope, Unsettled,
 };
 pub use variant::{
-    load_variant, load_with, variant_names, AccountColumn, AccountField, AddEvent, Drop, Located,
-    Retime, Setting, Variant, VARIANTS_DIR,
+    load_variant, load_variant_selected, load_with, variant_names, AccountColumn, AccountField,
+    AddEvent, Drop, Located, Retime, Setting, Variant, VARIANTS_DIR,
 };
 
 /// The last line of a table a row may start on: the header and 10^8 lines of rows (blank
@@ -34,6 +34,26 @@ use crate::calendar::{Cycle, Instant};
 use crate::ids::{AccountId, CouponId, Names, ResourceId};
 use crate::money::Money;
 use rust_decimal::Decimal;
+
+/// What a selective load ([`load_selected`]) has read when it asks which usage rows to
+/// keep: everything that decides the components (`crate::timeline::components_of`), and
+/// how many usage rows name each resource, to balance shards and size groups by.
+pub struct Skeleton<'a> {
+    pub accounts: &'a [Account],
+    pub resources: &'a [Resource],
+    pub events: &'a [Event],
+    /// By resource index; empty unless [`Select::count_rows`] asked for them.
+    pub usage_rows: &'a [u64],
+}
+
+/// Which usage rows a load keeps: `keep` is called once, with the [`Skeleton`], and
+/// returns `keep[resource index]`.
+pub struct Select<'a> {
+    /// Counts each resource's usage rows first (one more pass over usage.csv that builds
+    /// nothing); a bounded run's later groups already know them.
+    pub count_rows: bool,
+    pub keep: &'a mut dyn FnMut(&Skeleton<'_>) -> Vec<bool>,
+}
 
 /// An account row of `accounts.csv`.
 #[derive(Clone, Debug)]

@@ -58,7 +58,15 @@ fn is_known_table(name: &str) -> bool {
 /// [`warnings`] in [`Scenario::warnings`]; an invalid one is `Err(Error::Scenario)` with every
 /// problem found (up to 50), in [`READ_ORDER`] and line order.
 pub fn load(dir: &Path) -> Result<Scenario, Error> {
-    load_overlaid(dir, None, Problems::default())
+    load_overlaid(dir, None, Problems::default(), None)
+}
+
+/// [`load`] that keeps only the usage rows `select` asks for (SPEC §10.9: a shard, or one
+/// group of a bounded run, never builds the rows of other components). Every row of every
+/// file is still checked, so a selective load of a bad scenario fails exactly like a full
+/// one; see [`super::Skeleton`] for what `select` is shown.
+pub fn load_selected(dir: &Path, select: &mut super::Select<'_>) -> Result<Scenario, Error> {
+    load_overlaid(dir, None, Problems::default(), Some(select))
 }
 
 /// [`load`] with a variant's `overlay` applied as the files are read (SPEC §10.2), so that
@@ -68,11 +76,12 @@ pub(super) fn load_overlaid(
     dir: &Path,
     overlay: Option<&Overlay<'_>>,
     mut problems: Problems,
+    select: Option<&mut super::Select<'_>>,
 ) -> Result<Scenario, Error> {
     if let Some(p) = not_a_directory(dir) {
         return Err(Error::Scenario(vec![p]));
     }
-    let scenario = read(dir, overlay, &mut problems);
+    let scenario = read(dir, overlay, &mut problems, select);
     problems.sort_by_file(&READ_ORDER);
     match scenario {
         Some(mut s) if problems.is_empty() => {
@@ -150,7 +159,12 @@ fn nearest_table(name: &str) -> Option<&'static str> {
 
 /// Reads every file of `dir` (a directory) into a scenario, or None when the settings are
 /// unusable; the caller decides from `problems` whether the scenario is valid.
-fn read(dir: &Path, overlay: Option<&Overlay<'_>>, problems: &mut Problems) -> Option<Scenario> {
+fn read(
+    dir: &Path,
+    overlay: Option<&Overlay<'_>>,
+    problems: &mut Problems,
+    select: Option<&mut super::Select<'_>>,
+) -> Option<Scenario> {
     let dir_name = dir
         .canonicalize()
         .ok()
@@ -192,8 +206,34 @@ fn read(dir: &Path, overlay: Option<&Overlay<'_>>, problems: &mut Problems) -> O
     };
     let (account_names, accounts) = r.accounts();
     let (resource_names, resources) = r.resources(&account_names);
-    let usage = r.usage(&resource_names, &resources);
-    let events = r.events(&account_names, &resource_names);
+    let (usage, events) = match select {
+        None => {
+            let usage = r.usage(&resource_names, &resources, None);
+            (usage, r.events(&account_names, &resource_names))
+        }
+        Some(select) => {
+            // The selection needs the components, so the events, before usage is read.
+            // Their problems are held back and reported after usage's: each table's
+            // problems are found alone, so the first 50 in file order are the same.
+            let before = std::mem::take(&mut r.problems);
+            let events = r.events(&account_names, &resource_names);
+            let event_problems = std::mem::replace(&mut r.problems, before);
+            let rows = if select.count_rows {
+                r.count_usage(&resource_names)
+            } else {
+                Vec::new()
+            };
+            let keep = (select.keep)(&super::Skeleton {
+                accounts: &accounts,
+                resources: &resources,
+                events: &events,
+                usage_rows: &rows,
+            });
+            let usage = r.usage(&resource_names, &resources, Some(&keep));
+            r.problems.extend(event_problems);
+            (usage, events)
+        }
+    };
     let (coupon_names, coupons) = r.coupons(&account_names);
     let discounts = r.discounts(&account_names);
     *problems = r.problems;
@@ -718,7 +758,32 @@ impl Reader<'_> {
         (ids, resources)
     }
 
-    fn usage(&mut self, names: &Ids, resources: &[Resource]) -> Vec<Usage> {
+    /// How many rows of usage.csv name each resource (by index), problems ignored: the
+    /// reading that follows reports them. A pass over the file that builds nothing, so a
+    /// shard plan can balance by rows before any row is kept.
+    fn count_usage(&self, names: &Ids) -> Vec<u64> {
+        const C: Columns = Columns {
+            file: columns::USAGE.file,
+            names: columns::USAGE.columns,
+            required: &["time", "resource_id", "amount"],
+        };
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let counts: Vec<AtomicU64> = (0..names.len()).map(|_| AtomicU64::new(0)).collect();
+        let mut ignored = Problems::default();
+        let _: Vec<Vec<()>> = table::read_rows(self.dir, &C, true, &mut ignored, |row, p| {
+            if let Some(r) = Self::lookup(names, "resource", row, 1, p) {
+                // Counting commutes: the totals do not depend on the chunks' scheduling.
+                counts[r as usize].fetch_add(1, Ordering::Relaxed);
+            }
+            None
+        });
+        counts.into_iter().map(AtomicU64::into_inner).collect()
+    }
+
+    /// The rows of usage.csv, checked every one; with `keep`, only the rows of the
+    /// resources it marks are built (a subscription's rows of other resources are held
+    /// only until its duplicate-order check, which needs all of a resource's rows).
+    fn usage(&mut self, names: &Ids, resources: &[Resource], keep: Option<&[bool]>) -> Vec<Usage> {
         const C: Columns = Columns {
             file: columns::USAGE.file,
             names: columns::USAGE.columns,
@@ -741,7 +806,12 @@ impl Reader<'_> {
                 resource: ResourceId(resource?),
                 amount: amount?,
             };
-            Some((usage, row.line))
+            let r = usage.resource.index();
+            let ours = keep.is_none_or(|k| k.get(r).copied().unwrap_or(false));
+            let subscription = resources
+                .get(r)
+                .is_some_and(|res| res.billing == BillingMethod::Subscription);
+            (ours || subscription).then_some((usage, row.line))
         });
         let rows = sort_usage(rows, resources.len());
         for pair in rows.windows(2) {
@@ -763,7 +833,9 @@ impl Reader<'_> {
             }
         }
         self.problems = problems;
-        rows.into_iter().map(|(u, _)| u).collect()
+        let ours =
+            |u: &Usage| keep.is_none_or(|k| k.get(u.resource.index()).copied().unwrap_or(false));
+        rows.into_iter().map(|(u, _)| u).filter(ours).collect()
     }
 
     fn events(&mut self, accounts: &Ids, resources: &Ids) -> Vec<Event> {

@@ -196,6 +196,16 @@ fn valid_name(name: &str) -> bool {
 /// `output/<name>+NAME/`). Every problem of the overlay and of the resulting scenario is
 /// reported, in file and line order, the overlay's last.
 pub fn load_variant(dir: &Path, name: &str) -> Result<Scenario, Error> {
+    load_variant_selected(dir, name, None)
+}
+
+/// [`load_variant`] keeping only the usage rows `select` asks for (see
+/// [`super::load_selected`]).
+pub fn load_variant_selected(
+    dir: &Path,
+    name: &str,
+    select: Option<&mut super::Select<'_>>,
+) -> Result<Scenario, Error> {
     if let Some(p) = reader::not_a_directory(dir) {
         return Err(Error::Scenario(vec![p]));
     }
@@ -236,10 +246,10 @@ pub fn load_variant(dir: &Path, name: &str) -> Result<Scenario, Error> {
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     match parse(name, text, &mut problems) {
-        Some(variant) => load_overlay(dir, &variant, problems),
+        Some(variant) => load_overlay(dir, &variant, problems, select),
         // Not applicable at all (TOML syntax, a wrong type): the baseline's own problems
         // are still worth reporting with it.
-        None => reader::load_overlaid(dir, None, problems),
+        None => reader::load_overlaid(dir, None, problems, select),
     }
 }
 
@@ -257,12 +267,17 @@ pub fn load_with(dir: &Path, variant: &Variant) -> Result<Scenario, Error> {
         return Err(Error::Scenario(problems.into_vec()));
     }
     check(variant, &mut problems);
-    load_overlay(dir, variant, problems)
+    load_overlay(dir, variant, problems, None)
 }
 
-fn load_overlay(dir: &Path, variant: &Variant, problems: Problems) -> Result<Scenario, Error> {
+fn load_overlay(
+    dir: &Path,
+    variant: &Variant,
+    problems: Problems,
+    select: Option<&mut super::Select<'_>>,
+) -> Result<Scenario, Error> {
     let overlay = Overlay::new(variant);
-    reader::load_overlaid(dir, Some(&overlay), problems)
+    reader::load_overlaid(dir, Some(&overlay), problems, select)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,350 @@
+//! Shards, their merge and bounded memory (SPEC §10.9, §8): merged shards equal the
+//! unsharded run byte for byte for every N and any order of the shard directories, and so
+//! does a run under `--max-memory`; a shard builds only its own usage rows but checks them
+//! all; a broken set of shards is a clear error (exit 2).
+
+use crate::properties::{self, case_count, render, scratch, Rows};
+use crate::util::root;
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use trustsim::shard::ShardId;
+use trustsim::{Error, RunOptions};
+
+/// A generated scenario of `parts` independent components (and any the generator ties
+/// together), written into `dir`.
+fn many_components(dir: &Path, seed: u64, parts: usize) -> Rows {
+    let mut runner = TestRunner::new_with_rng(
+        properties::config(1),
+        proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &[seed as u8 ^ 0x5a; 32],
+        ),
+    );
+    let mut draw = || {
+        properties::case()
+            .new_tree(&mut runner)
+            .expect("generate")
+            .current()
+    };
+    let first = draw();
+    let mut rows = render(&first.world, &first.body, "");
+    for i in 0..parts {
+        rows = rows.union(&render(&first.world, &draw().body, &format!("c{i}-")), seed);
+    }
+    std::fs::create_dir_all(dir).expect("mkdir");
+    rows.write(dir, &first.world.toml());
+    rows
+}
+
+/// Every file of a report directory but the marker, by name.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("report dir").flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        out.insert(name, std::fs::read(e.path()).expect("read"));
+    }
+    out
+}
+
+fn assert_same_files(a: &Path, b: &Path, what: &str) {
+    let (x, y) = (files(a), files(b));
+    assert_eq!(
+        x.keys().collect::<Vec<_>>(),
+        y.keys().collect::<Vec<_>>(),
+        "{what}: the same files"
+    );
+    for (name, bytes) in &x {
+        if bytes != &y[name] {
+            let (l, r) = (
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&y[name]),
+            );
+            let line = l.lines().zip(r.lines()).position(|(p, q)| p != q);
+            panic!("{what}: {name} differs (first at line {line:?})");
+        }
+    }
+}
+
+fn options(out: &Path) -> RunOptions {
+    RunOptions {
+        out: Some(out.to_path_buf()),
+        ..RunOptions::default()
+    }
+}
+
+/// Runs the N shards of `dir` into `tmp/<tag>-K`, returning their directories in order.
+fn run_shards(dir: &Path, tmp: &Path, tag: &str, n: usize, focus: bool) -> Vec<PathBuf> {
+    (1..=n)
+        .map(|k| {
+            let out = tmp.join(format!("{tag}-{k}"));
+            let o = RunOptions {
+                shard: Some(ShardId { k, n }),
+                focus,
+                ..options(&out)
+            };
+            trustsim::run(dir, &o).expect("shard runs");
+            out
+        })
+        .collect()
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_run_for_every_n_and_any_argument_order() {
+    let tmp = scratch();
+    for seed in 0..u64::from(case_count(3)) {
+        let dir = tmp.path().join(format!("s{seed}"));
+        many_components(&dir, seed, 9);
+        let focus = seed % 2 == 1;
+        let full = tmp.path().join(format!("full{seed}"));
+        let summary = trustsim::run(
+            &dir,
+            &RunOptions {
+                focus,
+                ..options(&full)
+            },
+        )
+        .expect("runs");
+        assert!(
+            summary.components >= 4,
+            "many components: {}",
+            summary.components
+        );
+        for n in [1, 2, 3, 7] {
+            let tag = format!("s{seed}n{n}");
+            let mut shards = run_shards(&dir, tmp.path(), &tag, n, focus);
+            let merged = tmp.path().join(format!("{tag}-merged"));
+            trustsim::merge(&shards, Some(&merged)).expect("merges");
+            assert_same_files(&full, &merged, &format!("seed {seed}, N = {n}"));
+            // Any order of the arguments: reversed, and rotated by one.
+            shards.reverse();
+            shards.rotate_left(1);
+            let again = tmp.path().join(format!("{tag}-again"));
+            trustsim::merge(&shards, Some(&again)).expect("merges");
+            assert_same_files(&merged, &again, &format!("seed {seed}, N = {n}, reordered"));
+        }
+    }
+}
+
+#[test]
+fn a_bounded_run_equals_the_unbounded_one_whatever_the_groups() {
+    let tmp = scratch();
+    let dir = tmp.path().join("s");
+    many_components(&dir, 11, 9);
+    let full = tmp.path().join("full");
+    trustsim::run(&dir, &options(&full)).expect("runs");
+    // 1 byte: every component alone; 70 MiB: a few groups or one; 1 TiB: one group.
+    for (bound, at_least_groups) in [(1u64, 2usize), (70 << 20, 1), (1 << 40, 1)] {
+        let out = tmp.path().join(format!("b{bound}"));
+        let s = trustsim::run(
+            &dir,
+            &RunOptions {
+                max_memory: Some(bound),
+                ..options(&out)
+            },
+        )
+        .expect("bounded run");
+        assert_same_files(&full, &out, &format!("--max-memory {bound}"));
+        if at_least_groups > 1 {
+            assert!(
+                s.notes.iter().any(|n| n.contains("groups"))
+                    && s.notes.iter().any(|n| n.contains("alone")),
+                "a bound below every component says so: {:?}",
+                s.notes
+            );
+        }
+    }
+    let spill: Vec<String> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("spill"))
+        .collect();
+    assert!(
+        spill.is_empty(),
+        "the spill directories are removed: {spill:?}"
+    );
+}
+
+#[test]
+fn a_shard_builds_only_its_own_usage_rows() {
+    let tmp = scratch();
+    let dir = tmp.path().join("s");
+    many_components(&dir, 5, 6);
+    let full = trustsim::run(&dir, &options(&tmp.path().join("full"))).expect("runs");
+    let n = 3;
+    let mut kept = 0;
+    let plan = trustsim::shard_plan(&dir, &RunOptions::default(), n).expect("plan");
+    for k in 1..=n {
+        let s = trustsim::run(
+            &dir,
+            &RunOptions {
+                shard: Some(ShardId { k, n }),
+                ..options(&tmp.path().join(format!("k{k}")))
+            },
+        )
+        .expect("shard");
+        assert_eq!(
+            s.usage_rows as u64,
+            plan.loads[k - 1].usage_rows,
+            "shard {k} keeps its plan's rows"
+        );
+        kept += s.usage_rows;
+    }
+    assert_eq!(kept, full.usage_rows, "every row is in exactly one shard");
+    let most = plan.loads.iter().map(|l| l.usage_rows).max().unwrap_or(0);
+    assert!(
+        most < full.usage_rows as u64,
+        "no shard holds every row: {plan:?}"
+    );
+}
+
+#[test]
+fn a_shard_of_a_bad_scenario_fails_like_the_full_run() {
+    let tmp = scratch();
+    let dir = tmp.path().join("s");
+    let rows = many_components(&dir, 2, 6);
+    // Bad rows on resources of every shard: an unknown resource, a bad amount, and a second
+    // subscription order at one instant for every subscription resource's first order.
+    let mut usage = std::fs::read_to_string(dir.join("usage.csv")).expect("usage");
+    for row in rows.table("usage.csv").iter().take(40) {
+        let f: Vec<&str> = row.split(',').collect();
+        usage.push_str(&format!("{},{},-1\n", f[0], f[1]));
+        usage.push_str(&format!("{},{},{}\n", f[0], f[1], f[2]));
+    }
+    usage.push_str("2026-03-01T00:00:00+08:00,nobody,1\n");
+    std::fs::write(dir.join("usage.csv"), usage).expect("write");
+    let problems = |r: Result<trustsim::RunSummary, Error>| match r {
+        Err(Error::Scenario(p)) => p,
+        other => panic!("expected problems, got {other:?}"),
+    };
+    let full = problems(trustsim::run(&dir, &options(&tmp.path().join("full"))));
+    assert!(!full.is_empty());
+    for k in 1..=3 {
+        let o = RunOptions {
+            shard: Some(ShardId { k, n: 3 }),
+            ..options(&tmp.path().join(format!("k{k}")))
+        };
+        assert_eq!(problems(trustsim::run(&dir, &o)), full, "shard {k}/3");
+        assert!(
+            !tmp.path().join(format!("k{k}")).exists(),
+            "nothing written"
+        );
+    }
+    let bounded = RunOptions {
+        max_memory: Some(1),
+        ..options(&tmp.path().join("b"))
+    };
+    assert_eq!(
+        problems(trustsim::run(&dir, &bounded)),
+        full,
+        "--max-memory"
+    );
+}
+
+fn trustsim(args: &[&str], cwd: &Path) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_trustsim"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+        .env_remove("TRUSTSIM_SHARDS")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_command_line_refuses_a_broken_set_and_bad_flags_with_exit_2() {
+    let tmp = scratch();
+    let t = tmp.path();
+    let scen = root().join("scenarios/quickstart");
+    let s = scen.to_string_lossy().into_owned();
+    for (k, n) in [(1, 2), (2, 2), (1, 3)] {
+        let (code, _, err) = trustsim(
+            &[
+                "run",
+                &s,
+                "--shard",
+                &format!("{k}/{n}"),
+                "--out",
+                &format!("k{k}of{n}"),
+            ],
+            t,
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    // Default output names, and the plan writes nothing.
+    let (code, plan, _) = trustsim(&["run", &s, "--shard-plan", "2"], t);
+    assert_eq!(code, 0);
+    assert!(
+        plan.contains("1/2") && plan.contains("2/2") && plan.contains("usage_rows"),
+        "{plan}"
+    );
+    assert!(!t.join("output").exists(), "--shard-plan writes nothing");
+    let cases: &[(&[&str], &str)] = &[
+        (&["merge", "k1of2", "--out", "m"], "incomplete"),
+        (
+            &["merge", "k1of2", "k1of2", "k2of2", "--out", "m"],
+            "both shard 1 of 2",
+        ),
+        (&["merge", "k1of2", "k1of3", "--out", "m"], "split into 2"),
+        (
+            &["merge", "k1of2", "nothing", "--out", "m"],
+            "nothing is not a shard directory",
+        ),
+        (&["run", &s, "--shard", "3/2"], "K must be 1 to N"),
+        (&["run", &s, "--shard", "auto"], "no batch engine"),
+        (&["run", &s, "--max-memory", "12parsecs"], "unknown unit"),
+    ];
+    for (args, expect) in cases {
+        let (code, _, err) = trustsim(args, t);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+        assert!(!t.join("m").exists(), "{args:?} wrote nothing");
+    }
+    // A shard directory is not a report directory: a run refuses to write over it (exit 3).
+    let (code, _, err) = trustsim(&["run", &s, "--out", "k1of2"], t);
+    assert_eq!(code, 3, "{err}");
+    let (code, out, err) = trustsim(&["merge", "k2of2", "k1of2", "--out", "m"], t);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("merged 2 shards"), "{out}");
+    let (code, _, err) = trustsim(&["run", &s, "--out", "full"], t);
+    assert_eq!(code, 0, "{err}");
+    assert_same_files(&t.join("full"), &t.join("m"), "quickstart, N = 2, CLI");
+}
+
+#[test]
+fn shard_auto_reads_the_batch_engine() {
+    let tmp = scratch();
+    let scen = root().join("scenarios/quickstart");
+    let out = Command::new(env!("CARGO_BIN_EXE_trustsim"))
+        .args(["run", &scen.to_string_lossy(), "--shard", "auto", "--quiet"])
+        .current_dir(tmp.path())
+        .env("SLURM_ARRAY_TASK_ID", "5")
+        .env("SLURM_ARRAY_TASK_MIN", "4")
+        .env("SLURM_ARRAY_TASK_COUNT", "3")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+        .env_remove("TRUSTSIM_SHARDS")
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let name = std::fs::read_dir(tmp.path().join("output"))
+        .expect("output/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect::<Vec<_>>();
+    assert_eq!(name, ["quickstart.shard-2-of-3"]);
+}
