@@ -174,11 +174,20 @@ for tasks in 3 7; do
     fi
     logs=("$work"/logs/trustsim-run-*.out)
     shards=("$work"/shards/*/task-*)
+    # Each task must have run a different shard: K from the array, N its task count.
+    missing=()
+    for ((k = 1; k <= tasks; k++)); do
+        (($(grep -l "shard $k/$tasks:" "${logs[@]}" | wc -l) == 1)) || missing+=("$k/$tasks")
+    done
     if ((${#logs[@]} != tasks || ${#shards[@]} != tasks)); then
         echo "FAIL $tasks tasks wrote ${#logs[@]} logs and ${#shards[@]} shard directories" >&2
         failed=1
+    elif ((${#missing[@]})); then
+        echo "FAIL no single task ran shard ${missing[*]}:" >&2
+        tail -n 3 "${logs[@]}" >&2
+        failed=1
     elif same_reports "$work/reports"; then
-        echo "ok   $tasks tasks + merge = the plain run, $(entries "$work/reports" | wc -l) files byte for byte ($((SECONDS - t0)) s)"
+        echo "ok   $tasks tasks (shards 1..$tasks of $tasks) + merge = the plain run, $(entries "$work/reports" | wc -l) files byte for byte ($((SECONDS - t0)) s)"
     else
         failed=1
     fi

@@ -561,6 +561,177 @@ fn the_slurm_scripts_shard_by_the_array_and_merge_after_it() {
     assert!(submit.contains(r#"--array="1-$tasks""#));
 }
 
+// The scripts and the manifests' commands, run here as the batch engines would run them: the
+// environment a Slurm array task or an indexed pod gets, set by hand, and the merged reports
+// compared with a plain run's. (`.ci/slurm.sh` does the same under a real Slurm.)
+
+fn trustsim() -> &'static str {
+    env!("CARGO_BIN_EXE_trustsim")
+}
+
+/// Runs a command and fails the test, with its output, unless it exits 0.
+fn succeed(command: &mut Command) {
+    let out = command.output().expect("the command starts");
+    assert!(
+        out.status.success(),
+        "{command:?}: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A command with none of the batch engines' variables of the environment the tests run in,
+/// so that `--shard auto` sees only what the test sets.
+fn clean(program: &str) -> Command {
+    let mut command = Command::new(program);
+    for var in std::env::vars_os().map(|(k, _)| k) {
+        let name = var.to_string_lossy();
+        if name.starts_with("SLURM_")
+            || name == "JOB_COMPLETION_INDEX"
+            || name.starts_with("AWS_BATCH_")
+            || name == "TRUSTSIM_SHARDS"
+        {
+            command.env_remove(&var);
+        }
+    }
+    command
+}
+
+/// A fleet of five components at `dir`, and its plain run's reports at `reports`.
+fn fleet(dir: &Path, reports: &Path) {
+    succeed(
+        Command::new(trustsim())
+            .arg("generate")
+            .arg("--out")
+            .arg(dir)
+            .args(["--mains", "5", "--linked", "6", "--days", "3", "--quiet"]),
+    );
+    succeed(
+        Command::new(trustsim())
+            .arg("run")
+            .arg(dir)
+            .arg("--out")
+            .arg(reports)
+            .arg("--quiet"),
+    );
+}
+
+/// Every entry of `expected` (hidden ones too) is in `actual` with the same bytes, and
+/// `actual` has no other.
+fn assert_same_reports(expected: &Path, actual: &Path) {
+    let names = |dir: &Path| {
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.expect("an entry").file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let names_expected = names(expected);
+    assert_eq!(
+        names_expected,
+        names(actual),
+        "{} vs {}",
+        expected.display(),
+        actual.display()
+    );
+    assert!(names_expected.len() >= 9, "only {names_expected:?}");
+    for name in names_expected {
+        let read = |dir: &Path| std::fs::read(dir.join(&name)).expect("a report");
+        assert!(read(expected) == read(actual), "{name:?} differs");
+    }
+}
+
+/// run.sbatch as the tasks of `sbatch --array=MIN-(MIN+2)` would run it (Slurm sets
+/// SLURM_ARRAY_JOB_ID, _TASK_ID, _TASK_MIN, _TASK_COUNT), then merge.sbatch finding the array
+/// from its afterok dependency: the reports are the plain run's, for an array from 1 and one
+/// from 5 (K counts from the array's first task, not from 1).
+#[test]
+fn the_slurm_scripts_run_as_a_job_array_runs_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (scenario, single, work) = (
+        tmp.path().join("fleet"),
+        tmp.path().join("single"),
+        tmp.path().join("work"),
+    );
+    fleet(&scenario, &single);
+    for (job, first) in [(41, 1), (42, 5)] {
+        for task in first..first + 3 {
+            succeed(
+                clean("bash")
+                    .arg(deploy("slurm/run.sbatch"))
+                    .arg(&scenario)
+                    .arg(&work)
+                    .env("TRUSTSIM_BIN", trustsim())
+                    .env("SLURM_ARRAY_JOB_ID", job.to_string())
+                    .env("SLURM_ARRAY_TASK_ID", task.to_string())
+                    .env("SLURM_ARRAY_TASK_MIN", first.to_string())
+                    .env("SLURM_ARRAY_TASK_COUNT", "3"),
+            );
+        }
+        let reports = work.join(format!("reports-{job}"));
+        succeed(
+            clean("bash")
+                .arg(deploy("slurm/merge.sbatch"))
+                .arg(&work)
+                .env("TRUSTSIM_REPORTS", &reports)
+                .env("TRUSTSIM_BIN", trustsim())
+                .env("SLURM_JOB_DEPENDENCY", format!("afterok:{job}")),
+        );
+        assert_same_reports(&single, &reports);
+    }
+}
+
+/// run-job.yaml's command in each of its `completions` pods (JOB_COMPLETION_INDEX 0..N, the
+/// manifest's TRUSTSIM_SHARDS, `$(VAR)` expanded as the kubelet does), then merge-job.yaml's,
+/// with the volume's mount path mapped to a temporary directory: the plain run's reports.
+#[test]
+fn the_k8s_commands_run_as_the_pods_run_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let [run_text, merge_text, _] = manifests();
+    let (run, merge) = (
+        parse(&run_text).expect("run-job.yaml"),
+        parse(&merge_text).expect("merge-job.yaml"),
+    );
+    let facts = check_run_job(&run).unwrap_or_else(|e| panic!("{e}"));
+    let volume = tmp.path().join("volume");
+    let local = |word: &str| match word.strip_prefix(&facts.mount) {
+        Some(rest) => format!("{}{rest}", volume.display()),
+        None => word.to_string(),
+    };
+    let single = tmp.path().join("single");
+    fleet(Path::new(&local(&facts.scenario)), &single);
+    let pod = job_pod(&run).expect("the run pod");
+    for index in 0..facts.shards {
+        let mut env = values(&pod);
+        env.push(("JOB_COMPLETION_INDEX".into(), index.to_string()));
+        let words: Vec<String> = pod
+            .command
+            .iter()
+            .map(|w| local(&expand_k8s(w, &env)))
+            .collect();
+        assert_eq!(words[0], "trustsim");
+        succeed(clean(trustsim()).args(&words[1..]).envs(env));
+    }
+    let merge_pod = job_pod(&merge).expect("the merge pod");
+    let [sh, c, script] = merge_pod.command.as_slice() else {
+        panic!(
+            "merge-job.yaml: not a `sh -c` script: {:?}",
+            merge_pod.command
+        )
+    };
+    let script = script
+        .replace(
+            &format!("{}/", facts.mount),
+            &format!("{}/", volume.display()),
+        )
+        .replacen("trustsim ", &format!("{} ", trustsim()), 1);
+    succeed(clean(sh).arg(c).arg(script).envs(values(&merge_pod)));
+    let merged = check_merge_job(&merge).expect("merge-job.yaml").out;
+    assert_same_reports(&single, Path::new(&local(&merged)));
+}
+
 /// deploy/k8s/run.sh --print: the manifests with another N, parallelism and image, still
 /// passing every check — so the lines it edits are the ones that hold N.
 #[test]
