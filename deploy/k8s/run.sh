@@ -18,9 +18,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# usage [STATUS]: the header's usage lines; 0 for --help, 2 (bad arguments) otherwise.
 usage() {
-    sed -n '6,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
-    exit 2
+    sed -n '6,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit "${1:-2}"
 }
 
 shards=4 parallelism="" image=trustsim:0.1.0 timeout=21600 print=0
@@ -31,7 +32,7 @@ while (($#)); do
         -i | --image) image="${2:?}"; shift 2 ;;
         -t | --timeout) timeout="${2:?}"; shift 2 ;;
         --print) print=1; shift ;;
-        -h | --help) usage ;;
+        -h | --help) usage 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; usage ;;
     esac
 done

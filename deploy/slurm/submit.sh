@@ -20,9 +20,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# usage [STATUS]: the header's usage lines; 0 for --help, 2 (bad arguments) otherwise.
 usage() {
-    sed -n '6,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
-    exit 2
+    sed -n '6,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    exit "${1:-2}"
 }
 
 tasks=4 bin="${TRUSTSIM_BIN:-trustsim}" reports="" cpus="" wait=0
@@ -35,7 +36,7 @@ while (($#)); do
         -c | --cpus) cpus="${2:?}"; shift 2 ;;
         -a | --run-arg) run_args+=("${2:?}"); shift 2 ;;
         -w | --wait) wait=1; shift ;;
-        -h | --help) usage ;;
+        -h | --help) usage 0 ;;
         --) shift; sbatch_args=("$@"); break ;;
         -*) echo "submit.sh: unknown option $1" >&2; usage ;;
         *) positional+=("$1"); shift ;;
