@@ -203,6 +203,7 @@ fn read(
         settings: &settings,
         overlay,
         problems: std::mem::take(problems),
+        stream: select.is_some(),
     };
     let (account_names, accounts) = r.accounts();
     let (resource_names, resources) = r.resources(&account_names);
@@ -285,6 +286,9 @@ struct Reader<'a> {
     /// A variant's edits, applied to the rows as they are read.
     overlay: Option<&'a Overlay<'a>>,
     problems: Problems,
+    /// Reads usage.csv a block at a time (a selective load keeps few of its rows, so the
+    /// file's bytes would be most of its memory; SPEC §10.9).
+    stream: bool,
 }
 
 /// The fields of one row, wherever they were written: a table row ([`Row`]), a row with
@@ -770,13 +774,14 @@ impl Reader<'_> {
         use std::sync::atomic::{AtomicU64, Ordering};
         let counts: Vec<AtomicU64> = (0..names.len()).map(|_| AtomicU64::new(0)).collect();
         let mut ignored = Problems::default();
-        let _: Vec<Vec<()>> = table::read_rows(self.dir, &C, true, &mut ignored, |row, p| {
-            if let Some(r) = Self::lookup(names, "resource", row, 1, p) {
-                // Counting commutes: the totals do not depend on the chunks' scheduling.
-                counts[r as usize].fetch_add(1, Ordering::Relaxed);
-            }
-            None
-        });
+        let _: Vec<Vec<()>> =
+            table::read_rows_streaming(self.dir, &C, true, &mut ignored, |row, p| {
+                if let Some(r) = Self::lookup(names, "resource", row, 1, p) {
+                    // Counting commutes: the totals do not depend on the chunks' scheduling.
+                    counts[r as usize].fetch_add(1, Ordering::Relaxed);
+                }
+                None
+            });
         counts.into_iter().map(AtomicU64::into_inner).collect()
     }
 
@@ -791,7 +796,7 @@ impl Reader<'_> {
         };
         let mut problems = std::mem::take(&mut self.problems);
         let this = &*self;
-        let rows = table::read_rows(self.dir, &C, true, &mut problems, |row, p| {
+        let parse = |row: &Row<'_>, p: &mut Problems| {
             let time = this
                 .time(row, 0, p)
                 .filter(|&t| this.in_horizon(row, 0, t, p));
@@ -812,7 +817,12 @@ impl Reader<'_> {
                 .get(r)
                 .is_some_and(|res| res.billing == BillingMethod::Subscription);
             (ours || subscription).then_some((usage, row.line))
-        });
+        };
+        let rows = if self.stream {
+            table::read_rows_streaming(self.dir, &C, true, &mut problems, parse)
+        } else {
+            table::read_rows(self.dir, &C, true, &mut problems, parse)
+        };
         let rows = sort_usage(rows, resources.len());
         for pair in rows.windows(2) {
             let ((a, first), (b, line)) = (&pair[0], &pair[1]);

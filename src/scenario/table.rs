@@ -127,7 +127,29 @@ pub(super) fn read_rows<T: Send>(
         return Vec::new();
     };
     let rest = &text[header.end..];
-    let chunks = if memchr::memchr(b'"', rest).is_some() {
+    let quoted = memchr::memchr(b'"', rest).is_some();
+    let parsed = parse_chunks(rest, header.data_line, &header, columns, quoted, &each);
+    // Left in chunks: joining them would copy the largest table once more.
+    let mut chunks = Vec::with_capacity(parsed.len());
+    for (rows, found) in parsed {
+        chunks.push(rows);
+        problems.extend(found);
+    }
+    chunks
+}
+
+/// Parses the records of `rest` (whose first line is `first_line`) into rows, in parallel
+/// chunks unless `quoted` (a quote may hide a line break, so only one reader can tell where
+/// records end). Each chunk's rows and problems, in file order.
+fn parse_chunks<T: Send>(
+    rest: &[u8],
+    first_line: u64,
+    header: &Header,
+    columns: &Columns,
+    quoted: bool,
+    each: &(impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync),
+) -> Vec<(Vec<T>, Problems)> {
+    let chunks = if quoted {
         1
     } else {
         // Chunks of at least 1 MiB: below that, splitting costs more than it saves.
@@ -136,7 +158,7 @@ pub(super) fn read_rows<T: Send>(
             .max(1)
     };
     let mut parts: Vec<(&[u8], u64)> = Vec::with_capacity(chunks);
-    let (mut from, mut line) = (0, header.data_line);
+    let (mut from, mut line) = (0, first_line);
     for k in 1..=chunks {
         // A chunk ends just after a `\n`, so it never splits a `\r\n`.
         let to = if k == chunks {
@@ -149,14 +171,14 @@ pub(super) fn read_rows<T: Send>(
         line += count_lines(&rest[from..to]);
         from = to;
     }
-    let parsed: Vec<(Vec<T>, Problems)> = parts
+    parts
         .into_par_iter()
         .map(|(chunk, first_line)| {
             let (mut rows, mut found) = (Vec::new(), Problems::default());
             let _ = records(
                 chunk,
                 first_line,
-                &header,
+                header,
                 columns,
                 &mut found,
                 &mut |row, p| {
@@ -170,14 +192,99 @@ pub(super) fn read_rows<T: Send>(
             );
             (rows, found)
         })
-        .collect();
-    // Left in chunks: joining them would copy the largest table once more.
-    let mut chunks = Vec::with_capacity(parsed.len());
-    for (rows, found) in parsed {
-        chunks.push(rows);
-        problems.extend(found);
+        .collect()
+}
+
+/// Bytes of a table a streaming read ([`read_rows_streaming`]) holds at once, beyond the
+/// rows it keeps.
+const STREAM_BLOCK: usize = 16 << 20;
+
+/// [`read_rows`] that holds a block of the file at a time instead of the whole file, so a
+/// run that keeps few rows (a shard, a group of a bounded run: SPEC §10.9) needs memory for
+/// those rows, not for the file. Only a plain file is streamed: valid UTF-8, no quote
+/// anywhere, a header in the first block. Anything else (and any read error) is read
+/// whole by [`read_rows`], which then reports exactly what it always does; the streamed
+/// blocks are cut after a `\n`, as [`read_rows`]'s chunks are, so the rows and problems are
+/// the same either way.
+pub(super) fn read_rows_streaming<T: Send>(
+    dir: &Path,
+    columns: &Columns,
+    must_exist: bool,
+    problems: &mut Problems,
+    each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
+) -> Vec<Vec<T>> {
+    match stream_rows(dir, columns, &each, STREAM_BLOCK) {
+        Some((chunks, found)) => {
+            problems.extend(found);
+            chunks
+        }
+        None => read_rows(dir, columns, must_exist, problems, each),
     }
-    chunks
+}
+
+/// The streamed rows and problems of a plain file, or `None` (see [`read_rows_streaming`]).
+fn stream_rows<T: Send>(
+    dir: &Path,
+    columns: &Columns,
+    each: &(impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync),
+    block: usize,
+) -> Option<(Vec<Vec<T>>, Problems)> {
+    use std::io::Read;
+    let path = dir.join(columns.file);
+    if !std::fs::metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let mut file = std::fs::File::open(&path).ok()?;
+    // Appends up to a block; true once the file is read to its end.
+    let mut fill = |buf: &mut Vec<u8>| -> Option<bool> {
+        let got = (&mut file).take(block as u64).read_to_end(buf).ok()?;
+        Some(got < block)
+    };
+    let mut buf = Vec::with_capacity(block + (1 << 16));
+    let mut eof = fill(&mut buf)?;
+    // The header's line whole, however long.
+    while !eof && memchr::memchr(b'\n', &buf).is_none() {
+        eof = fill(&mut buf)?;
+    }
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
+    }
+    let plain =
+        |text: &[u8]| memchr::memchr(b'"', text).is_none() && std::str::from_utf8(text).is_ok();
+    let cut_of = |buf: &[u8], eof: bool| {
+        if eof {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1)
+        }
+    };
+    let mut found = Problems::default();
+    let first_cut = cut_of(&buf, eof);
+    if first_cut == 0 || !plain(&buf[..first_cut]) {
+        return None;
+    }
+    let header = header(&buf[..first_cut], columns, &mut found)?;
+    let mut chunks = Vec::new();
+    let (mut start, mut line) = (header.end, header.data_line);
+    loop {
+        let cut = cut_of(&buf, eof);
+        if cut < start || !plain(&buf[start..cut]) {
+            return None;
+        }
+        let text = &buf[start..cut];
+        for (rows, f) in parse_chunks(text, line, &header, columns, false, each) {
+            chunks.push(rows);
+            found.extend(f);
+        }
+        line += count_lines(text);
+        if eof || found.is_full() {
+            break;
+        }
+        buf.drain(..cut);
+        start = 0;
+        eof = fill(&mut buf)?;
+    }
+    Some((chunks, found))
 }
 
 /// What reading one scenario file gave.
@@ -561,6 +668,55 @@ fn map_header(
 
 #[cfg(test)]
 mod tests {
+    /// What [`read_rows`] gives: each row's (line, first field), and the problems.
+    fn rows_of(
+        chunks: Vec<Vec<(u64, String)>>,
+        problems: Problems,
+    ) -> (Vec<(u64, String)>, Vec<String>) {
+        (
+            chunks.into_iter().flatten().collect(),
+            problems.into_vec().iter().map(|p| p.to_string()).collect(),
+        )
+    }
+
+    #[test]
+    fn a_streamed_table_gives_the_rows_and_problems_of_a_whole_read() {
+        const C: Columns = Columns {
+            file: "usage.csv",
+            names: &["time", "resource_id", "amount"],
+            required: &["time", "resource_id", "amount"],
+        };
+        let each = |row: &Row<'_>, p: &mut Problems| {
+            if row.get(2).starts_with('-') {
+                row.problem(p, 2, "negative");
+                return None;
+            }
+            Some((row.line, row.get(0).to_string()))
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut text = String::from("\u{feff}time,resource_id,amount\r\n\n");
+        for i in 0..300 {
+            match i % 17 {
+                3 => text.push_str(&format!("t{i},r,-1\n")),
+                5 => text.push_str(&format!("t{i},r\r\n")),
+                7 => text.push_str("\n\n"),
+                _ => text.push_str(&format!("t{i},r{i},{i}.5\r\n")),
+            }
+        }
+        std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
+        let mut p = Problems::default();
+        let whole = rows_of(read_rows(dir.path(), &C, true, &mut p, each), p);
+        assert!(!whole.0.is_empty() && !whole.1.is_empty());
+        for block in [7, 64, 1000, 1 << 20] {
+            let (chunks, found) = stream_rows(dir.path(), &C, &each, block).expect("plain");
+            assert_eq!(rows_of(chunks, found), whole, "blocks of {block} bytes");
+        }
+        // A quote anywhere: not streamed (the whole read decides where records end).
+        text.push_str("\"t\",r,1\n");
+        std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
+        assert!(stream_rows(dir.path(), &C, &each, 64).is_none());
+    }
+
     use super::*;
 
     #[test]
