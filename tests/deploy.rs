@@ -558,7 +558,8 @@ fn the_slurm_scripts_shard_by_the_array_and_merge_after_it() {
     assert!(merge.contains(r#"shards="$work/shards/$run_job""#));
     assert!(merge.contains(r#"exec "$bin" merge "${dirs[@]}" --out "$reports""#));
     assert!(submit.contains(r#"--dependency="afterok:$run_job" --kill-on-invalid-dep=yes"#));
-    assert!(submit.contains(r#"--array="1-$tasks""#));
+    assert!(submit.contains(r#"array="1-$tasks${max_running:+%$max_running}""#));
+    assert!(submit.contains(r#"--array="$array""#));
 }
 
 // The scripts and the manifests' commands, run here as the batch engines would run them: the

@@ -6,6 +6,7 @@
 #   deploy/slurm/submit.sh [OPTIONS] SCENARIO_DIR WORK_DIR [-- SBATCH_OPTIONS...]
 #
 #   -n, --tasks N       shards, one array task each [4]
+#   -m, --max-running M at most M tasks at once (--array=1-N%M) [no limit]
 #   -b, --bin PATH      the trustsim binary, as the compute nodes see it [trustsim on PATH]
 #   -r, --reports DIR   where the merged reports go [WORK_DIR/reports]
 #   -c, --cpus N        CPUs per task (sbatch -c; trustsim --threads N) [Slurm's default]
@@ -22,15 +23,16 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 # usage [STATUS]: the header's usage lines; 0 for --help, 2 (bad arguments) otherwise.
 usage() {
-    sed -n '6,19s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+    sed -n '6,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
     exit "${1:-2}"
 }
 
-tasks=4 bin="${TRUSTSIM_BIN:-trustsim}" reports="" cpus="" wait=0
+tasks=4 max_running="" bin="${TRUSTSIM_BIN:-trustsim}" reports="" cpus="" wait=0
 run_args=() positional=() sbatch_args=()
 while (($#)); do
     case $1 in
         -n | --tasks) tasks="${2:?}"; shift 2 ;;
+        -m | --max-running) max_running="${2:?}"; shift 2 ;;
         -b | --bin) bin="${2:?}"; shift 2 ;;
         -r | --reports) reports="${2:?}"; shift 2 ;;
         -c | --cpus) cpus="${2:?}"; shift 2 ;;
@@ -44,6 +46,10 @@ while (($#)); do
 done
 ((${#positional[@]} == 2)) || usage
 [[ $tasks =~ ^[1-9][0-9]*$ ]] || { echo "submit.sh: --tasks wants a positive integer, not $tasks" >&2; exit 2; }
+[[ -z $max_running || $max_running =~ ^[1-9][0-9]*$ ]] ||
+    { echo "submit.sh: --max-running wants a positive integer, not $max_running" >&2; exit 2; }
+# A throttle (%M) leaves SLURM_ARRAY_TASK_COUNT at N, so --shard auto still sees N shards.
+array="1-$tasks${max_running:+%$max_running}"
 
 # Jobs may start in another directory than this one: every path they get is absolute.
 scenario="$(realpath -- "${positional[0]}")"
@@ -58,7 +64,7 @@ common=(--parsable "${sbatch_args[@]}")
 [[ -z $cpus ]] || common+=(--cpus-per-task="$cpus")
 # submit_run [SBATCH_OPTION...]; submit_merge RUN_JOB_ID [SBATCH_OPTION...]
 submit_run() {
-    sbatch "${common[@]}" "$@" --array="1-$tasks" --output="$work/logs/%x-%A_%a.out" \
+    sbatch "${common[@]}" "$@" --array="$array" --output="$work/logs/%x-%A_%a.out" \
         "$here/run.sbatch" "$scenario" "$work" "${run_args[@]}"
 }
 submit_merge() {
