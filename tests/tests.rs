@@ -3,6 +3,7 @@
 mod cli;
 mod compare;
 mod crash;
+mod deploy;
 mod errors;
 mod explain;
 mod focus;
