@@ -15,6 +15,8 @@ use crate::timeline::Component;
 use outcome::Results;
 use rayon::prelude::*;
 
+pub use state::Retime;
+
 /// One component's rows, before merging (its bills are updated in place).
 struct Part {
     /// What settlements paid of its bills after issue.
@@ -31,8 +33,12 @@ fn simulate_component(
     owned: &state::Owned,
     comp: &Component,
     bills: &mut [BillRow],
+    retime: Option<Retime>,
 ) -> Part {
     let mut run = state::Run::new(scenario, owned, comp, bills);
+    if let Some(r) = retime {
+        run.retime(r);
+    }
     component::run(&mut run);
     Part {
         settled: run
@@ -63,12 +69,49 @@ pub fn simulate(
         .par_iter()
         .zip(bills.par_iter_mut())
         .map(|(c, b)| {
-            let part = simulate_component(scenario, &owned, c, b);
+            let part = simulate_component(scenario, &owned, c, b, None);
             on_component();
             part
         })
         .collect();
     merge(scenario, parts, bills)
+}
+
+/// Simulates `component` once per [`Retime`] (SPEC §10.3, a sweep over one event's
+/// time), in parallel over the retimes, and hands each run's results to `reduce` at once,
+/// so only the runs in flight are held. `bills` are the component's bills as
+/// [`crate::timeline::build_bills`] made them, built once: each run prices and pays its
+/// own copy of them and of the component's event order (the retimed event takes its place
+/// among the events of its new instant by seq), never a copy of the scenario. Each result
+/// is what [`simulate`] gives for that component of the scenario with the event's time
+/// replaced.
+pub fn simulate_retimed<T: Send>(
+    scenario: &Scenario,
+    component: &Component,
+    bills: &[BillRow],
+    retimes: &[Retime],
+    reduce: impl Fn(&Retime, Results) -> T + Sync,
+) -> Vec<T> {
+    let owned = state::Owned::new(scenario);
+    retimes
+        .par_iter()
+        .map(|r| {
+            let time = |i: usize| {
+                let e = &scenario.events[i];
+                (if i == r.event { r.time } else { e.time }, e.seq)
+            };
+            let mut events = component.events.clone();
+            events.sort_by_key(|&i| time(i));
+            let comp = Component {
+                accounts: component.accounts.clone(),
+                resources: component.resources.clone(),
+                events,
+            };
+            let mut bills = bills.to_vec();
+            let part = simulate_component(scenario, &owned, &comp, &mut bills, Some(*r));
+            reduce(r, merge(scenario, vec![part], vec![bills]))
+        })
+        .collect()
 }
 
 /// Concatenates the parts and sorts each report by its SPEC §6 order. Every sort key is
