@@ -30,6 +30,7 @@ pub mod output;
 pub mod report;
 pub mod rules;
 pub mod scenario;
+pub mod sweep;
 pub mod timeline;
 
 pub use error::{Error, Problem};

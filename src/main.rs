@@ -82,6 +82,9 @@ enum Command {
     /// Compares two runs: scenario or report directories A and B, or a scenario with its
     /// variants (one path), or with the SPEC's other readings (--readings).
     Compare(CompareArgs),
+    /// Retimes one event to every instant of a range and writes what each instant gives
+    /// the accounts it can change (sweep.csv), with the best instant for the main.
+    Sweep(SweepArgs),
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -107,6 +110,28 @@ enum ImportCommand {
         #[arg(long)]
         establish: bool,
     },
+}
+
+/// Flags of `sweep` (SPEC §10.3).
+#[derive(Args)]
+struct SweepArgs {
+    /// The scenario directory.
+    scenario: PathBuf,
+    /// The event to retime: its seq (1-based data row of events.csv).
+    #[arg(long, value_name = "SEQ")]
+    event: u32,
+    /// The first instant, as events.csv writes a time (2026-03-10T09:00:00, 2026-03-10).
+    #[arg(long, value_name = "T")]
+    from: String,
+    /// The last instant (included when a step lands on it).
+    #[arg(long, value_name = "T")]
+    to: String,
+    /// Minutes, hours or local days between instants: 30m, 1h, 1d, 7d.
+    #[arg(long, value_name = "D")]
+    step: String,
+    /// Writes sweep.csv to FILE (replaced whole) [default: output/<scenario name>.sweep.csv].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// Flags of `compare` (SPEC §10.1, §10.2).
@@ -230,6 +255,7 @@ fn main() -> ExitCode {
         | Command::Generate(_)
         | Command::Import(_)
         | Command::Compare(_)
+        | Command::Sweep(_)
         | Command::Reconcile { .. } => None,
     };
     if let Some(n) = threads {
@@ -457,7 +483,29 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
         }),
         Command::Reconcile { scenario, out } => reconcile(scenario, out),
         Command::Compare(args) => compare(&args),
+        Command::Sweep(args) => sweep(args),
     }
+}
+
+/// `trustsim sweep`: sweep.csv written, then the summary printed.
+fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let (s, out) = trustsim::sweep::run(&trustsim::sweep::SweepOptions {
+        scenario: args.scenario,
+        event: args.event,
+        from: args.from,
+        to: args.to,
+        step: args.step,
+        out: args.out,
+    })?;
+    for line in trustsim::sweep::summary::lines(&s) {
+        say!("{line}");
+    }
+    say!(
+        "  {}: {}",
+        out.display(),
+        count(s.instants.len() * s.accounts.len(), "row", "rows")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `trustsim compare`: flags checked first (exit 2), then the sides, then the output;

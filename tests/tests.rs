@@ -15,6 +15,7 @@ mod metamorphic;
 mod output_safety;
 mod properties;
 mod scale;
+mod sweep;
 mod tidy;
 mod util;
 mod ux;

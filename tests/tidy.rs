@@ -43,7 +43,7 @@ const LAYERS: &[&[&str]] = &[
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
     // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
     // sides).
-    &["check", "compare", "import", ""],
+    &["check", "compare", "import", "sweep", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The
