@@ -58,7 +58,7 @@ pub fn lines(sweep: &Sweep) -> Vec<String> {
             .unwrap_or_default();
         let outcome = sweep.instants[best]
             .event
-            .map(|e| format!("the event {} ({}); ", e.outcome.as_str(), e.rule))
+            .map(|e| format!("event {}, {}; ", e.outcome.as_str(), e.rule))
             .unwrap_or_default();
         out.push(format!(
             "  least paid_as_payer for {main}: {} at {} ({outcome}most {}{baseline})",
@@ -135,4 +135,83 @@ pub fn ranges(sweep: &Sweep, holds: &[bool]) -> String {
 
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::{Calendar, Instant, Zone};
+    use crate::rules::RuleId;
+    use crate::sweep::{EventOutcome, SweptEvent};
+
+    /// Main `M` (second account) pays 30, 20, 20, 40 over four hourly instants; the event
+    /// is deferred at the third; `L` is unavailable at the last.
+    fn sweep() -> Sweep {
+        let cal = Calendar::new(Zone::parse("+08:00").expect("zone"), chrono::Weekday::Mon);
+        let t0 = cal.parse_time("2026-03-10T09:00:00").expect("time");
+        let (paid, unavailable) = (
+            Sweep::metric("paid_as_payer"),
+            Sweep::metric("unavailable_seconds"),
+        );
+        let instants = [
+            (30, Outcome::Applied, 0),
+            (20, Outcome::Applied, 0),
+            (20, Outcome::Deferred, 0),
+            (40, Outcome::Applied, 60),
+        ]
+        .iter()
+        .enumerate()
+        .map(|(k, &(m, outcome, secs))| {
+            let mut l = [Decimal::ZERO; 11];
+            l[unavailable] = Decimal::from(secs);
+            let mut main = [Decimal::ZERO; 11];
+            main[paid] = Decimal::from(m);
+            Instance {
+                time: t0.plus_seconds(3600 * k as i64),
+                event: Some(EventOutcome {
+                    outcome,
+                    rule: RuleId::T5_2,
+                    effective_at: None,
+                }),
+                metrics: vec![l, main],
+            }
+        })
+        .collect();
+        Sweep {
+            name: "s".into(),
+            calendar: cal,
+            event: SweptEvent {
+                seq: 1,
+                kind: "establish",
+                time: t0.plus_seconds(3600),
+                accounts: "L -> M".into(),
+            },
+            step: "1h".into(),
+            accounts: vec!["L".into(), "M".into()],
+            mains: vec!["M".into()],
+            bills: 3,
+            instants,
+        }
+    }
+
+    #[test]
+    fn the_best_instant_is_the_earliest_least_and_ranges_are_consecutive() {
+        let lines = lines(&sweep());
+        assert_eq!(
+            lines[1],
+            "  least paid_as_payer for M: 20 at 2026-03-10T10:00:00+08:00 (event applied, T5.2; most 40; at the scenario's time 20)"
+        );
+        assert_eq!(
+            lines[2],
+            "  applied at once, not deferred or rejected: 3 instants: 2026-03-10T09:00:00+08:00 … 2026-03-10T10:00:00+08:00 (2 instants), 2026-03-10T12:00:00+08:00"
+        );
+        assert_eq!(
+            lines[3],
+            "  no account of the component ever unavailable: 2026-03-10T09:00:00+08:00 … 2026-03-10T11:00:00+08:00 (3 instants)"
+        );
+        assert_eq!(
+            lines[4],
+            "  both: 2026-03-10T09:00:00+08:00 … 2026-03-10T10:00:00+08:00 (2 instants)"
+        );
+    }
 }
