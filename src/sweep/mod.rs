@@ -76,9 +76,8 @@ pub struct Instance {
     pub time: Instant,
     /// None only if the engine wrote no row for the event (it writes one for every event).
     pub event: Option<EventOutcome>,
-    /// Per account of [`Sweep::accounts`], in that order: the account metrics of
-    /// [`metrics::ACCOUNT_METRICS`].
-    pub metrics: Vec<[Decimal; 11]>,
+    /// Per account of [`Sweep::accounts`], in that order: the [`METRICS`].
+    pub metrics: Vec<[Decimal; 7]>,
 }
 
 /// A finished sweep.
@@ -102,15 +101,27 @@ pub struct Sweep {
     pub instants: Vec<Instance>,
 }
 
+/// The account metrics a sweep reports, in `sweep.csv`'s order: `compare`'s metrics
+/// ([`metrics::ACCOUNT_METRICS`]) of the same names.
+pub const METRICS: [&str; 7] = [
+    "paid_as_payer",
+    "outstanding_as_payer",
+    "paid_amount",
+    "coupon_amount",
+    "balance_end",
+    "unavailable_seconds",
+    "alerts_received",
+];
+
 impl Sweep {
-    /// The index of `metric` in [`metrics::ACCOUNT_METRICS`].
+    /// The index of `metric` in [`METRICS`].
     pub fn metric(name: &str) -> usize {
         // Every name asked for is one of the constant's (the csv and summary tests read
         // each); an unknown one would read the last column, never panic.
-        metrics::ACCOUNT_METRICS
+        METRICS
             .iter()
             .position(|m| *m == name)
-            .unwrap_or(metrics::ACCOUNT_METRICS.len() - 1)
+            .unwrap_or(METRICS.len() - 1)
     }
 }
 
@@ -173,7 +184,7 @@ pub fn sweep(options: &SweepOptions) -> Result<Sweep, Error> {
     let scenario = &scenario;
     let retimes: Vec<Retime> = times.iter().map(|&time| Retime { event, time }).collect();
     let instances = engine::simulate_retimed(scenario, comp, &bills, &retimes, |r, results| {
-        instance(scenario, comp, r, &results)
+        instance(scenario, comp, r, results)
     });
     Ok(Sweep {
         name: scenario.settings.name.clone(),
@@ -222,15 +233,20 @@ fn instance(
     results: &engine::outcome::Results,
 ) -> Result<Instance, Error> {
     let m = metrics::of_results(scenario, results, false)?;
-    let zero = [Decimal::ZERO; 11];
+    // Where each of ours is among compare's (the results hold no invoices, so
+    // invoiced_amount, which is not ours, would read 0).
+    let at = METRICS.map(|name| {
+        metrics::ACCOUNT_METRICS
+            .iter()
+            .position(|m| *m == name)
+            .unwrap_or(0)
+    });
     let metrics = comp
         .accounts
         .iter()
-        .map(|&a| {
-            m.accounts
-                .get(scenario.account_name(a))
-                .copied()
-                .unwrap_or(zero)
+        .map(|&a| match m.accounts.get(scenario.account_name(a)) {
+            Some(all) => at.map(|i| all[i]),
+            None => [Decimal::ZERO; 7],
         })
         .collect();
     let event = results

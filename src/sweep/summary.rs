@@ -140,7 +140,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::calendar::{Calendar, Instant, Zone};
+    use crate::calendar::{Calendar, Zone};
     use crate::rules::RuleId;
     use crate::sweep::{EventOutcome, SweptEvent};
 
@@ -162,9 +162,9 @@ mod tests {
         .iter()
         .enumerate()
         .map(|(k, &(m, outcome, secs))| {
-            let mut l = [Decimal::ZERO; 11];
+            let mut l = [Decimal::ZERO; 7];
             l[unavailable] = Decimal::from(secs);
-            let mut main = [Decimal::ZERO; 11];
+            let mut main = [Decimal::ZERO; 7];
             main[paid] = Decimal::from(m);
             Instance {
                 time: t0.plus_seconds(3600 * k as i64),
