@@ -91,6 +91,24 @@ pub fn lines(sweep: &Sweep) -> Vec<String> {
         ranges(sweep, &available)
     ));
     out.push(format!("  both: {}", ranges(sweep, &both)));
+    if !available.iter().any(|a| *a) {
+        // None avoids it: say where it is shortest (unavailable seconds of every account
+        // of the component added; the earliest on a tie).
+        let total = |i: usize| -> Decimal {
+            sweep.instants[i]
+                .metrics
+                .iter()
+                .map(|m| m[unavailable])
+                .sum()
+        };
+        if let Some(best) = (0..n).min_by_key(|&i| (total(i), i)) {
+            out.push(format!(
+                "  least unavailability (seconds, all accounts added): {} at {}",
+                total(best),
+                t(best)
+            ));
+        }
+    }
     out
 }
 
@@ -212,6 +230,17 @@ mod tests {
         assert_eq!(
             lines[4],
             "  both: 2026-03-10T09:00:00+08:00 … 2026-03-10T10:00:00+08:00 (2 instants)"
+        );
+        assert_eq!(lines.len(), 5, "some instants avoid unavailability");
+        let mut always = sweep();
+        let u = Sweep::metric("unavailable_seconds");
+        for (k, i) in always.instants.iter_mut().enumerate() {
+            i.metrics[1][u] = Decimal::from(100 - k as i64 % 2);
+        }
+        let always = super::lines(&always);
+        assert_eq!(
+            always[5],
+            "  least unavailability (seconds, all accounts added): 99 at 2026-03-10T10:00:00+08:00"
         );
     }
 }
