@@ -33,6 +33,7 @@ pub mod report;
 pub mod rules;
 pub mod scenario;
 pub mod shard;
+pub mod sweep;
 pub mod timeline;
 
 pub use error::{Error, Problem};

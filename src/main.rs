@@ -121,6 +121,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Retimes one event to every instant of a range and writes what each instant gives
+    /// the accounts it can change (sweep.csv), with the best instant for the main.
+    Sweep(SweepArgs),
     /// Simulates an imported scenario and compares it with its actuals.csv (reconcile.csv).
     Reconcile {
         scenario: PathBuf,
@@ -146,6 +149,28 @@ enum ImportCommand {
         #[arg(long)]
         establish: bool,
     },
+}
+
+/// Flags of `sweep` (SPEC §10.3).
+#[derive(Args)]
+struct SweepArgs {
+    /// The scenario directory.
+    scenario: PathBuf,
+    /// The event to retime: its seq (1-based data row of events.csv).
+    #[arg(long, value_name = "SEQ")]
+    event: u32,
+    /// The first instant, as events.csv writes a time (2026-03-10T09:00:00, 2026-03-10).
+    #[arg(long, value_name = "T")]
+    from: String,
+    /// The last instant (included when a step lands on it).
+    #[arg(long, value_name = "T")]
+    to: String,
+    /// Minutes, hours or local days between instants: 30m, 1h, 1d, 7d.
+    #[arg(long, value_name = "D")]
+    step: String,
+    /// Writes sweep.csv to FILE (replaced whole) [default: output/<scenario name>.sweep.csv].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// Flags of `compare` (SPEC §10.1, §10.2).
@@ -290,6 +315,7 @@ fn main() -> ExitCode {
         | Command::Explain(_)
         | Command::Report { .. }
         | Command::Merge { .. }
+        | Command::Sweep(_)
         | Command::Reconcile { .. } => None,
     };
     // RAYON_NUM_THREADS is bounded like --threads: rayon would otherwise start whatever it
@@ -619,6 +645,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(args) => explain(&args),
+        Command::Sweep(args) => sweep(args),
     }
 }
 
@@ -644,6 +671,27 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// `trustsim sweep`: sweep.csv written, then the summary printed.
+fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let (s, out) = trustsim::sweep::run(&trustsim::sweep::SweepOptions {
+        scenario: args.scenario,
+        event: args.event,
+        from: args.from,
+        to: args.to,
+        step: args.step,
+        out: args.out,
+    })?;
+    for line in trustsim::sweep::summary::lines(&s) {
+        say!("{line}");
+    }
+    say!(
+        "  {}: {}",
+        out.display(),
+        count(s.instants.len() * s.accounts.len(), "row", "rows")
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `trustsim compare`: flags checked first (exit 2), then the sides, then the output;

@@ -19,6 +19,7 @@ mod output_safety;
 mod properties;
 mod scale;
 mod shards;
+mod sweep;
 mod tidy;
 mod util;
 mod ux;

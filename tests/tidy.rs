@@ -45,10 +45,10 @@ const LAYERS: &[&[&str]] = &[
     &["shard"],
     // The commands: the pipeline (`lib.rs`), the golden comparison that runs it, and the
     // FOCUS import and reconcile (which runs it too), and `compare` (which simulates both
-    // sides), `explain` (which simulates once and reads the run), and the HTML report
-    // (`html`, above `report`; it lays out `compare`'s comparisons, and `compare`'s
-    // `--format html` names it).
-    &["check", "compare", "explain", "import", "html", ""],
+    // sides), `explain` (which simulates once and reads the run), `sweep` (which simulates
+    // one component per instant), and the HTML report (`html`, above `report`; it lays out
+    // `compare`'s comparisons, and `compare`'s `--format html` names it).
+    &["check", "compare", "explain", "import", "html", "sweep", ""],
 ];
 
 /// Upward uses that are known and allowed, each naming exactly what is used and why. The

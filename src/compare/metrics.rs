@@ -112,7 +112,18 @@ pub fn load(path: &Path) -> Result<Metrics, Error> {
 /// The metrics of a loaded scenario, simulated (nothing is written).
 pub fn of_scenario(scenario: &Scenario) -> Result<Metrics, Error> {
     let results = crate::simulate(scenario)?;
-    let view = View::new(scenario, &results);
+    of_results(scenario, &results, true)
+}
+
+/// The metrics of `results`, a simulation of `scenario` (or of some of its components: a
+/// sweep's, SPEC §10.3). Without `per_bill` the bill metrics are left empty, which spares
+/// converting every bill when only the account metrics are wanted.
+pub fn of_results(
+    scenario: &Scenario,
+    results: &crate::engine::outcome::Results,
+    per_bill: bool,
+) -> Result<Metrics, Error> {
+    let view = View::new(scenario, results);
     let cal = &scenario.settings.calendar;
     let money = scenario.settings.money;
     let scale = money.scale;
@@ -137,7 +148,14 @@ pub fn of_scenario(scenario: &Scenario) -> Result<Metrics, Error> {
         results.alerts.iter().map(|r| view.alert(r)),
         to_value,
     );
-    let bills = table(&schema::BILLS, view.bills(), to_value);
+    let bills = if per_bill {
+        table(&schema::BILLS, view.bills(), to_value)
+    } else {
+        Table {
+            schema: &schema::BILLS,
+            rows: Vec::new(),
+        }
+    };
     from_tables(
         scale,
         &summary,

@@ -13,12 +13,12 @@ use crate::rules::RuleId;
 
 /// Runs every bill and event of `run`'s component in processing order.
 pub(super) fn run(run: &mut Run<'_>) {
-    let (s, comp) = (run.scenario(), run.component());
+    let comp = run.component();
     let (mut b, mut e) = (0, 0);
     let n_bills = run.bills().len();
     while b < n_bills || e < comp.events.len() {
         let t_bill = run.bills().get(b).map(|x| x.bill.issued_at);
-        let t_event = comp.events.get(e).map(|&i| s.events[i].time);
+        let t_event = comp.events.get(e).map(|&i| run.event_time(i));
         let t = match (t_bill, t_event) {
             (Some(x), Some(y)) => x.min(y),
             (Some(x), None) => x,
@@ -29,7 +29,7 @@ pub(super) fn run(run: &mut Run<'_>) {
             bill(run, b);
             b += 1;
         }
-        while e < comp.events.len() && s.events[comp.events[e]].time == t {
+        while e < comp.events.len() && run.event_time(comp.events[e]) == t {
             requests::event(run, comp.events[e]);
             e += 1;
         }

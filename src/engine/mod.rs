@@ -15,6 +15,8 @@ use crate::timeline::Component;
 use outcome::Results;
 use rayon::prelude::*;
 
+pub use state::Retime;
+
 /// One component's rows, before merging (its bills are updated in place).
 struct Part {
     /// What settlements paid of its bills after issue.
@@ -28,22 +30,46 @@ struct Part {
     histories: Vec<(crate::ids::AccountId, Vec<outcome::Transition>)>,
 }
 
+/// Which after-run reports a simulation computes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reports {
+    /// All of them.
+    Every,
+    /// All but ownership and invoices, which a sweep does not report (SPEC §10.3) and
+    /// which cost a pass over every bill per instant.
+    Sweep,
+}
+
 fn simulate_component(
     scenario: &Scenario,
     owned: &state::Owned,
     comp: &Component,
     bills: &mut [BillRow],
+    retime: Option<Retime>,
+    reports: Reports,
 ) -> Part {
     let mut run = state::Run::new(scenario, owned, comp, bills);
+    if let Some(r) = retime {
+        run.retime(r);
+    }
     component::run(&mut run);
+    let every = reports == Reports::Every;
     Part {
         settled: run
             .settled()
             .map(|(i, amount)| (BillRef::from(run.bill(i)), amount))
             .collect(),
         availability: intervals::availability(&run),
-        ownership: intervals::ownership(&run),
-        invoices: intervals::invoices(&run),
+        ownership: if every {
+            intervals::ownership(&run)
+        } else {
+            Vec::new()
+        },
+        invoices: if every {
+            intervals::invoices(&run)
+        } else {
+            Vec::new()
+        },
         summary: intervals::summary(&run),
         histories: histories(&run),
         rows: run.into_rows(),
@@ -79,12 +105,64 @@ pub fn simulate(
         .par_iter()
         .zip(bills.par_iter_mut())
         .map(|(c, b)| {
-            let part = simulate_component(scenario, &owned, c, b);
+            let part = simulate_component(scenario, &owned, c, b, None, Reports::Every);
             on_component();
             part
         })
         .collect();
     merge(scenario, parts, bills)
+}
+
+/// Simulates `component` once per [`Retime`] (SPEC §10.3, a sweep over one event's
+/// time), in parallel over the retimes, and hands each run's results to `reduce` at once,
+/// so only the runs in flight are held. `bills` are the component's bills as
+/// [`crate::timeline::build_bills`] made them, built once: each run prices and pays its
+/// own copy of them (in a buffer each worker reuses, so a large component's bills are not
+/// allocated afresh per instant) and of the component's event order (the retimed event
+/// takes its place among the events of its new instant by seq), never a copy of the
+/// scenario. Each result is what [`simulate`] gives for that component of the scenario
+/// with the event's time replaced, except that it holds no ownership or invoice rows.
+pub fn simulate_retimed<T: Send>(
+    scenario: &Scenario,
+    component: &Component,
+    bills: &[BillRow],
+    retimes: &[Retime],
+    reduce: impl Fn(&Retime, &Results) -> T + Sync,
+) -> Vec<T> {
+    let owned = state::Owned::new(scenario);
+    retimes
+        .par_iter()
+        .map_init(Vec::new, |buffer: &mut Vec<BillRow>, r| {
+            let time = |i: usize| {
+                let e = &scenario.events[i];
+                (if i == r.event { r.time } else { e.time }, e.seq)
+            };
+            let mut events = component.events.clone();
+            events.sort_by_key(|&i| time(i));
+            let comp = Component {
+                accounts: component.accounts.clone(),
+                resources: component.resources.clone(),
+                events,
+            };
+            let mut run_bills = std::mem::take(buffer);
+            run_bills.clear();
+            run_bills.extend_from_slice(bills);
+            let part = simulate_component(
+                scenario,
+                &owned,
+                &comp,
+                &mut run_bills,
+                Some(*r),
+                Reports::Sweep,
+            );
+            let results = merge(scenario, vec![part], vec![run_bills]);
+            let reduced = reduce(r, &results);
+            if let Some(back) = results.bills.into_parts().pop() {
+                *buffer = back;
+            }
+            reduced
+        })
+        .collect()
 }
 
 /// Concatenates the parts and sorts each report by its SPEC §6 order. Every sort key is

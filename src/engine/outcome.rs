@@ -272,6 +272,11 @@ impl Bills {
         }
     }
 
+    /// The bill lists back, for a caller that reuses their memory (a sweep).
+    pub fn into_parts(self) -> Vec<Vec<BillRow>> {
+        self.parts
+    }
+
     pub fn len(&self) -> usize {
         self.parts.iter().map(Vec::len).sum()
     }

@@ -30,7 +30,7 @@ struct Checked {
 pub(super) fn event(run: &mut Run<'_>, index: usize) {
     let s = run.scenario();
     let ev = &s.events[index];
-    let t = ev.time;
+    let t = run.event_time(index);
     run.advance_to(t);
     match *run.kind(index) {
         EventKind::Establish { linked, main } => {

@@ -127,6 +127,17 @@ pub(super) struct Run<'s> {
     /// The latest subscription bill issued so far per resource (B8).
     last_order: BTreeMap<ResourceId, usize>,
     rows: ComponentRows,
+    /// An event this run sees at another instant than the scenario's (a sweep, SPEC §10.3).
+    retime: Option<Retime>,
+}
+
+/// Event `event` (an index into `Scenario::events`) happens at `time` instead: how a sweep
+/// simulates one retimed variant per instant without copying the scenario. The component
+/// handed to the run must list its events in the processing order the new time gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retime {
+    pub event: usize,
+    pub time: Instant,
 }
 
 impl<'s> Run<'s> {
@@ -188,6 +199,20 @@ impl<'s> Run<'s> {
             linked,
             last_order: BTreeMap::new(),
             rows: ComponentRows::default(),
+            retime: None,
+        }
+    }
+
+    /// This run sees `retime.event` at `retime.time` ([`Retime`]).
+    pub fn retime(&mut self, retime: Retime) {
+        self.retime = Some(retime);
+    }
+
+    /// When event `event` happens in this run: its time in the scenario, unless retimed.
+    pub fn event_time(&self, event: usize) -> Instant {
+        match self.retime {
+            Some(r) if r.event == event => r.time,
+            _ => self.s.events[event].time,
         }
     }
 

@@ -33,7 +33,11 @@ pub fn write_file(path: &Path, bytes: &[u8], protected: &[&Path]) -> Result<(), 
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let real_parent = std::fs::canonicalize(&parent).map_err(|e| OutputError::io(&parent, e))?;
+    // A missing parent is made (as `run` makes its target's), once the protected
+    // directories are known not to hold it: its path is checked from the nearest ancestor
+    // that exists.
+    let missing = !parent.exists();
+    let real_parent = real_path(&parent)?;
     for dir in protected {
         if let Ok(d) = std::fs::canonicalize(dir) {
             if real_parent.starts_with(&d) {
@@ -43,6 +47,9 @@ pub fn write_file(path: &Path, bytes: &[u8], protected: &[&Path]) -> Result<(), 
                 )));
             }
         }
+    }
+    if missing {
+        std::fs::create_dir_all(&parent).map_err(|e| OutputError::io(&parent, e))?;
     }
     let mut temp = tempfile::Builder::new()
         .prefix(".trustsim-file.")
@@ -56,6 +63,29 @@ pub fn write_file(path: &Path, bytes: &[u8], protected: &[&Path]) -> Result<(), 
     std::fs::File::open(&parent)
         .and_then(|d| d.sync_all())
         .map_err(|e| OutputError::io(&parent, e))
+}
+
+/// The canonical form of `dir`, which need not exist yet: its nearest existing ancestor's
+/// canonical path, with the missing components after it.
+fn real_path(dir: &Path) -> Result<PathBuf, OutputError> {
+    let mut base = dir;
+    let mut rest = Vec::new();
+    while !base.exists() {
+        match (base.parent(), base.file_name()) {
+            (Some(p), Some(name)) => {
+                rest.push(name);
+                base = if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                };
+            }
+            _ => break,
+        }
+    }
+    let mut real = std::fs::canonicalize(base).map_err(|e| OutputError::io(base, e))?;
+    real.extend(rest.iter().rev());
+    Ok(real)
 }
 
 /// `path`, or the file its symbolic link(s) point to.
@@ -99,5 +129,13 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(names.len(), 2, "no temporary file is left behind");
+        // A missing parent is made, but never inside a protected directory.
+        write_file(&dir.path().join("new/sub/f.csv"), b"x", &[]).expect("parent made");
+        assert!(dir.path().join("new/sub/f.csv").is_file());
+        assert!(write_file(&inside.join("deep/er/c.csv"), b"x", &[&inside]).is_err());
+        assert!(
+            !inside.join("deep").exists(),
+            "nothing made in a protected directory"
+        );
     }
 }
