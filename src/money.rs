@@ -252,6 +252,75 @@ pub const PERCENT_FRACTION_DIGITS: u32 = 4;
 /// (7.9 × 10^28).
 pub const MAX_MONEY_SCALE: u32 = 8;
 
+/// A running total of amounts in a fixed-point `i128` at [`MAX_MONEY_SCALE`] fraction
+/// digits, for sums over every bill of a run (the summary's nine totals): the same exact
+/// result as adding the `Money`s one by one, without packing each partial sum back into a
+/// `Decimal` (a quarter of a sweep's time once went there). It remembers the largest scale
+/// it was given, so [`Total::money`] is the very `Decimal` the one-by-one sum gives.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Total {
+    units: i128,
+    scale: u32,
+}
+
+impl Total {
+    /// The total as `Money`, at the largest scale of what was added. Exact, or the program
+    /// stops like `Money`'s `+` (unreachable under the load limits, `docs/limits.md`).
+    pub fn money(self) -> Money {
+        let units = self.units / POW10[(MAX_MONEY_SCALE - self.scale) as usize];
+        Money(Decimal::try_from_i128_with_scale(units, self.scale).expect(INEXACT))
+    }
+}
+
+impl From<Money> for Total {
+    #[inline]
+    fn from(m: Money) -> Total {
+        let scale = m.0.scale();
+        // A loaded scenario's amounts have at most `money_scale` ≤ 8 fraction digits.
+        let up = MAX_MONEY_SCALE.checked_sub(scale).expect(INEXACT);
+        Total {
+            units: m.0.mantissa() * POW10[up as usize],
+            scale,
+        }
+    }
+}
+
+impl Add for Total {
+    type Output = Total;
+    #[inline]
+    fn add(self, rhs: Total) -> Total {
+        Total {
+            units: self.units.checked_add(rhs.units).expect(INEXACT),
+            scale: self.scale.max(rhs.scale),
+        }
+    }
+}
+
+impl Sub for Total {
+    type Output = Total;
+    #[inline]
+    fn sub(self, rhs: Total) -> Total {
+        Total {
+            units: self.units.checked_sub(rhs.units).expect(INEXACT),
+            scale: self.scale.max(rhs.scale),
+        }
+    }
+}
+
+impl AddAssign for Total {
+    #[inline]
+    fn add_assign(&mut self, rhs: Total) {
+        *self = *self + rhs;
+    }
+}
+
+impl SubAssign for Total {
+    #[inline]
+    fn sub_assign(&mut self, rhs: Total) {
+        *self = *self - rhs;
+    }
+}
+
 /// The exact sum of usage amounts: a fixed-point `i128` with [`USAGE_FRACTION_DIGITS`]
 /// fraction digits. A usage amount is below 10^12 with at most 10 fraction digits, so its
 /// mantissa is below 10^22, and the sum of the at most 10^8 rows a table holds is below
@@ -462,6 +531,41 @@ pub fn parse_decimal(s: &str, max_fraction: u32) -> Result<Decimal, AmountError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A `Total` is the `Money` the one-by-one sum gives: the same value and the same
+    /// scale (so reports print it the same), through mixed scales, subtraction and zero.
+    #[test]
+    fn a_total_is_the_one_by_one_sum() {
+        let m = |s: &str| Money(s.parse::<Decimal>().expect("decimal"));
+        let amounts = [
+            m("0"),
+            m("1.5"),
+            m("-0.25"),
+            m("999999999999.99999999"),
+            m("7"),
+        ];
+        let mut one_by_one = Money::ZERO;
+        let mut total = Total::default();
+        for (i, &a) in amounts.iter().enumerate() {
+            if i % 2 == 0 {
+                one_by_one += a;
+                total += Total::from(a);
+            } else {
+                one_by_one -= a;
+                total -= Total::from(a);
+            }
+            assert_eq!(total.money(), one_by_one);
+            assert_eq!(total.money().0.scale(), one_by_one.0.scale());
+        }
+        assert_eq!(Total::default().money(), Money::ZERO);
+        assert_eq!(
+            (Total::from(m("2.50")) - Total::from(m("2.5")))
+                .money()
+                .0
+                .scale(),
+            2
+        );
+    }
     use std::str::FromStr;
 
     fn d(s: &str) -> Decimal {

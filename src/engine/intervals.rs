@@ -6,7 +6,7 @@ use super::state::Run;
 use crate::bill::BillRow;
 use crate::calendar::Instant;
 use crate::ids::AccountId;
-use crate::money::Money;
+use crate::money::{Money, Total};
 use crate::rules::RuleId;
 use std::collections::BTreeMap;
 
@@ -216,43 +216,61 @@ pub(super) fn invoices(run: &Run<'_>) -> Vec<InvoiceRow> {
 
 /// summary.csv rows: what each account incurred, what it paid for, and its final balance.
 pub(super) fn summary(run: &Run<'_>) -> Vec<SummaryRow> {
-    let mut rows: Vec<SummaryRow> = run
-        .accounts()
-        .iter()
-        .map(|acc| SummaryRow {
-            account: acc.id(),
-            list: Money::ZERO,
-            discount: Money::ZERO,
-            coupon: Money::ZERO,
-            paid: Money::ZERO,
-            outstanding: Money::ZERO,
-            paid_as_payer: Money::ZERO,
-            outstanding_as_payer: Money::ZERO,
-            balance_end: acc.balance(),
-        })
-        .collect();
+    /// One account's totals, summed exactly in `i128` (`money::Total`) and turned into
+    /// `Money` once.
+    #[derive(Clone, Copy, Default)]
+    struct Sums {
+        list: Total,
+        discount: Total,
+        coupon: Total,
+        paid: Total,
+        outstanding: Total,
+        paid_as_payer: Total,
+        outstanding_as_payer: Total,
+    }
+    let mut sums = vec![Sums::default(); run.accounts().len()];
     // Amounts as paid at issue; later settlements are added below, bill by bill.
     for row in run.bills().iter() {
-        let paid = row.paid_at_issue;
-        let outstanding = row.payable() - paid;
-        let r = &mut rows[run.local(row.bill.account)];
-        r.list += row.bill.list;
-        r.discount += row.discount;
-        r.coupon += row.coupon;
+        let (list, discount, coupon) = (
+            Total::from(row.bill.list),
+            Total::from(row.discount),
+            Total::from(row.coupon),
+        );
+        let paid = Total::from(row.paid_at_issue);
+        let outstanding = list - discount - coupon - paid;
+        let r = &mut sums[run.local(row.bill.account)];
+        r.list += list;
+        r.discount += discount;
+        r.coupon += coupon;
         r.paid += paid;
         r.outstanding += outstanding;
-        let p = &mut rows[run.local(row.payer)];
+        let p = &mut sums[run.local(row.payer)];
         p.paid_as_payer += paid;
         p.outstanding_as_payer += outstanding;
     }
     for (i, later) in run.settled() {
         let row = run.bill(i);
-        let r = &mut rows[run.local(row.bill.account)];
+        let later = Total::from(later);
+        let r = &mut sums[run.local(row.bill.account)];
         r.paid += later;
         r.outstanding -= later;
-        let p = &mut rows[run.local(row.payer)];
+        let p = &mut sums[run.local(row.payer)];
         p.paid_as_payer += later;
         p.outstanding_as_payer -= later;
     }
-    rows
+    run.accounts()
+        .iter()
+        .zip(sums)
+        .map(|(acc, s)| SummaryRow {
+            account: acc.id(),
+            list: s.list.money(),
+            discount: s.discount.money(),
+            coupon: s.coupon.money(),
+            paid: s.paid.money(),
+            outstanding: s.outstanding.money(),
+            paid_as_payer: s.paid_as_payer.money(),
+            outstanding_as_payer: s.outstanding_as_payer.money(),
+            balance_end: acc.balance(),
+        })
+        .collect()
 }
