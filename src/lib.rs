@@ -58,6 +58,8 @@ pub struct RunOptions {
     pub variant: Option<String>,
     /// Also writes `focus.csv`, the bills as a FOCUS 1.0 dataset (SPEC §10.6).
     pub focus: bool,
+    /// The reports' file format: CSV (SPEC §6), or Parquet (SPEC §10.8) instead.
+    pub format: report::Format,
 }
 
 /// What a run did, for the end-of-run summary line.
@@ -185,7 +187,7 @@ fn run_phases(
     let simulate = clock.elapsed() - read;
 
     watcher.phase(Phase::Writing);
-    report::publish_with(&scenario, &results, target, options.focus)?;
+    report::publish_with(&scenario, &results, target, options.focus, options.format)?;
     let write = clock.elapsed() - read - simulate;
 
     let mut summary = summarize(

@@ -55,6 +55,10 @@ enum Command {
         /// Also writes focus.csv, the bills as a FOCUS 1.0 cost-and-usage dataset.
         #[arg(long)]
         focus: bool,
+        /// The reports' file format: csv, or parquet (NAME.parquet instead of NAME.csv,
+        /// typed columns; see docs/duckdb.md).
+        #[arg(long, value_enum, default_value_t = trustsim::report::Format::Csv)]
+        format: trustsim::report::Format,
     },
     /// Checks a scenario's files, and every variant's, without simulating or writing
     /// anything.
@@ -419,6 +423,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             out,
             variant,
             focus,
+            format,
             ..
         } => Ok(run(
             &scenario,
@@ -426,6 +431,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 out,
                 variant,
                 focus,
+                format,
             },
             progress,
         )?),
