@@ -202,7 +202,11 @@ fn write_rows(
 /// `PricingQuantity` and `ConsumedQuantity` included).
 pub fn kind(column: &str) -> Kind {
     match column {
-        "BilledCost" | "ContractedCost" | "ContractedUnitPrice" | "EffectiveCost" | "ListCost"
+        "BilledCost"
+        | "ContractedCost"
+        | "ContractedUnitPrice"
+        | "EffectiveCost"
+        | "ListCost"
         | "ListUnitPrice" => Kind::Amount,
         "BillingPeriodEnd" | "BillingPeriodStart" | "ChargePeriodEnd" | "ChargePeriodStart" => {
             Kind::Instant

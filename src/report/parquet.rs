@@ -119,6 +119,9 @@ pub(super) struct BatchBuilder<'a> {
     calendar: &'a Calendar,
     money: MoneyRules,
     columns: Vec<ColumnBuilder>,
+    /// Which columns are nullable: there an empty text is a null, as the CSV cannot tell
+    /// them apart (an event's empty `account_id`, a credit row's empty FOCUS columns).
+    nullable: Vec<bool>,
     /// Reused to assemble bill ids and months.
     scratch: String,
     /// The last instant printed for a bill id, and its text: consecutive bills of a
@@ -133,6 +136,7 @@ impl<'a> BatchBuilder<'a> {
         money: MoneyRules,
         rows: usize,
     ) -> BatchBuilder<'a> {
+        let nullable = columns.iter().map(|c| c.optional).collect();
         let columns = columns
             .iter()
             .map(|c| match c.kind {
@@ -151,6 +155,7 @@ impl<'a> BatchBuilder<'a> {
             calendar,
             money,
             columns,
+            nullable,
             scratch: String::with_capacity(64),
             last_time: (Instant(i64::MIN), String::new()),
         }
@@ -170,7 +175,8 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
-    /// Appends `cell` to column `i`. A cell that does not fit its column's kind is a bug
+    /// Appends `cell` to column `i`: an empty cell, or an empty text in a nullable column,
+    /// is a null. A cell that does not fit its column's kind is a bug
     /// of the model (caught by `Cell::fits` in debug builds); it is stored as a null.
     pub fn cell(&mut self, i: usize, cell: Cell<'_>) {
         let money = self.money;
@@ -193,6 +199,7 @@ impl<'a> BatchBuilder<'a> {
                 let _ = write!(self.scratch, "{y:04}-{m:02}");
                 Some(self.scratch.as_str())
             }
+            Cell::Id("") | Cell::Text("") if self.nullable[i] => None,
             Cell::Id(s) | Cell::Text(s) => Some(s),
             _ => None,
         };
@@ -278,9 +285,7 @@ impl ParquetOut {
     /// Writes one built batch (or the error building it, located at this file).
     pub fn write(&mut self, batch: Result<RecordBatch, ArrowError>) -> Result<(), Error> {
         let batch = batch.map_err(|e| failed(&self.path, e))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| failed(&self.path, e))
+        self.writer.write(&batch).map_err(|e| failed(&self.path, e))
     }
 
     /// Writes the footer and flushes the file to the kernel (the fsync is
@@ -371,15 +376,15 @@ mod tests {
     #[test]
     fn every_kind_has_its_type() {
         let money = rules(3);
-        assert_eq!(
-            data_type(Kind::Amount, money),
-            DataType::Decimal128(29, 3)
-        );
+        assert_eq!(data_type(Kind::Amount, money), DataType::Decimal128(29, 3));
         assert_eq!(
             data_type(Kind::Instant, money),
             DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
         );
-        assert!(matches!(data_type(Kind::Id, money), DataType::Dictionary(..)));
+        assert!(matches!(
+            data_type(Kind::Id, money),
+            DataType::Dictionary(..)
+        ));
         assert_eq!(data_type(Kind::Month, money), DataType::Utf8);
         assert_eq!(data_type(Kind::Integer, money), DataType::Int64);
     }

@@ -25,15 +25,17 @@ pub(super) fn write(view: View<'_>, id: ReportId, dir: &Path, format: Format) ->
         }),
         ReportId::Ledger => write_report(f, dir, calendar, money, r.ledger(), |l| v.ledger_row(l)),
         ReportId::Availability => {
-            write_report(f, dir, calendar, money, r.availability.iter(), |a| v.availability(a))
+            write_report(f, dir, calendar, money, r.availability.iter(), |a| {
+                v.availability(a)
+            })
         }
         ReportId::Alerts => write_report(f, dir, calendar, money, r.alerts.iter(), |a| v.alert(a)),
         ReportId::Invoices => {
             write_report(f, dir, calendar, money, r.invoices.iter(), |i| v.invoice(i))
         }
-        ReportId::Ownership => {
-            write_report(f, dir, calendar, money, r.ownership.iter(), |o| v.ownership(o))
-        }
+        ReportId::Ownership => write_report(f, dir, calendar, money, r.ownership.iter(), |o| {
+            v.ownership(o)
+        }),
         ReportId::Events => write_report(f, dir, calendar, money, r.events.iter(), |e| v.event(e)),
         ReportId::Summary => {
             write_report(f, dir, calendar, money, r.summary.iter(), |a| v.summary(a))
