@@ -148,7 +148,7 @@ pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
     let settings = &view.scenario.settings;
     let columns = parquet_columns();
     let schema = super::parquet::arrow_schema_of(&columns, settings.money);
-    let mut out = ParquetOut::create(dir, FOCUS_PARQUET_FILE, schema.clone())?;
+    let mut out = ParquetOut::create(dir, FOCUS_PARQUET_FILE, &columns, schema.clone())?;
     let uses = &view.results.coupon_use;
     let mut next_use = 0;
     let mut bills = view.bills().peekable();
