@@ -73,6 +73,8 @@ pub struct RunOptions {
     /// groups, each spilled beside the output and merged (SPEC §10.9). Not applied to a
     /// shard (`shard` wins; the CLI refuses the two together).
     pub max_memory: Option<u64>,
+    /// The reports' file format: CSV (SPEC §6), or Parquet (SPEC §10.8) instead.
+    pub format: report::Format,
 }
 
 /// What a run did, for the end-of-run summary line.
@@ -223,8 +225,8 @@ fn run_phases(
     Ok(summary)
 }
 
-/// Publishes one simulation's reports into `target`, with `focus.csv` and `report.html`
-/// as `options` ask. The page is built before staging, from the same model the reports
+/// Publishes one simulation's reports into `target`, in `options.format`, with the FOCUS
+/// dataset and `report.html` as `options` ask. The page is built before staging, from the same model the reports
 /// are written from.
 fn publish_run(
     scenario: &Scenario,
@@ -238,7 +240,14 @@ fn publish_run(
         None
     };
     let write_page = |dir: &Path| page.as_deref().map_or(Ok(()), |p| html::write_into(dir, p));
-    report::publish_with(scenario, results, target, options.focus, Some(&write_page))
+    report::publish_with(
+        scenario,
+        results,
+        target,
+        options.focus,
+        options.format,
+        Some(&write_page),
+    )
 }
 
 /// Totals for the summary line, added serially in account order.

@@ -72,6 +72,12 @@ enum Command {
         /// in groups, spilled beside the output and merged; the reports are the same bytes.
         #[arg(long, value_name = "SIZE")]
         max_memory: Option<String>,
+        /// The reports' file format: csv, or parquet (NAME.parquet instead of NAME.csv,
+        /// typed columns; see docs/duckdb.md). Not with --shard or --max-memory, whose merge
+        /// writes CSV.
+        #[arg(long, value_enum, default_value_t = trustsim::report::Format::Csv,
+            conflicts_with_all = ["shard", "max_memory"])]
+        format: trustsim::report::Format,
     },
     /// Merges the shard directories of `run --shard K/N` (K = 1..N) into the reports, byte
     /// for byte those of the unsharded run.
@@ -553,6 +559,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
             shard,
             shard_plan,
             max_memory,
+            format,
             ..
         } => {
             let bad_flag = |flag: &str, m: String| {
@@ -582,6 +589,7 @@ fn dispatch(command: Command, progress: Progress) -> anyhow::Result<ExitCode> {
                 html,
                 shard,
                 max_memory,
+                format,
             };
             if let Some(n) = shard_plan {
                 if let Err(m) = trustsim::shard::ShardId::new(1, n) {

@@ -16,6 +16,7 @@ mod invariants;
 mod limits;
 mod metamorphic;
 mod output_safety;
+mod parquet;
 mod properties;
 mod scale;
 mod shards;

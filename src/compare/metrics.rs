@@ -73,7 +73,11 @@ pub fn load(path: &Path) -> Result<Metrics, Error> {
             &path.display().to_string(),
             0,
             "-",
-            "neither a scenario directory (no scenario.toml) nor a report directory (no bills.csv or summary.csv)",
+            if path.join("bills.parquet").exists() {
+                "a report directory of run --format parquet: compare reads CSV reports (run without --format parquet, or compare the scenario itself)"
+            } else {
+                "neither a scenario directory (no scenario.toml) nor a report directory (no bills.csv or summary.csv)"
+            },
         )]))
     } else {
         // Only the five reports the metrics read (the ledger is most of a large run's

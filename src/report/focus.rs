@@ -5,6 +5,11 @@
 //! the same CSV cell formatter, except that every time is in UTC with a `Z` (FOCUS asks
 //! for it).
 //!
+//! With `--format parquet` the same rows go to `focus.parquet` ([`write_focus_parquet`]):
+//! the cells are built once ([`FocusRow::write`] into a [`FocusSink`]); costs are typed
+//! amounts and periods typed instants, printed FOCUS's way for the CSV and stored as
+//! `Decimal128` and UTC timestamps in Parquet.
+//!
 //! Rows: per bill in bill order, the bill's `Usage` (pay-as-you-go) or `Purchase`
 //! (subscription) row, then one `Credit` row per coupon taken off it, in coupon order. So Σ
 //! BilledCost per BillingAccountId and BillingPeriodStart is Σ payable_amount of bills.csv
@@ -12,16 +17,20 @@
 
 use super::csv_out::{CsvOut, Rows};
 use super::model::{BillRecord, CouponUseRecord, View};
-use super::schema::Cell;
+use super::parquet::{BatchBuilder, ParquetOut};
+use super::schema::{Cell, Column, Kind};
 use crate::calendar::{Calendar, Cycle, Instant};
 use crate::error::Error;
-use crate::money::Money;
+use crate::money::{Money, MoneyRules};
 use crate::scenario::BillingMethod;
 use rayon::prelude::*;
 use std::path::Path;
 
 /// The file `run --focus` writes beside the reports.
 pub const FOCUS_FILE: &str = "focus.csv";
+
+/// The file `run --focus --format parquet` writes beside the reports.
+pub const FOCUS_PARQUET_FILE: &str = "focus.parquet";
 
 /// The columns of `focus.csv`, in order: FOCUS 1.0's columns the validator asks for, then
 /// the custom `x_` columns that tie a row back to the reports. The validator 1.0.0 also asks
@@ -115,17 +124,9 @@ pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Erro
         let texts: Vec<String> = batch
             .par_chunks(CHUNK)
             .map(|chunk| {
-                let mut rows = out.detached();
-                let mut times = Times::default();
-                for (bill, range) in chunk {
-                    let row = FocusRow::of_bill(view, bill, &mut times);
-                    row.write(&mut rows, view, bill, None);
-                    for c in &uses[range.clone()] {
-                        let credit = view.coupon_use(c);
-                        row.write(&mut rows, view, bill, Some(&credit));
-                    }
-                }
-                rows.into_text()
+                let mut sink = CsvSink::new(out.detached(), settings.money);
+                write_rows(view, chunk, &mut sink);
+                sink.rows.into_text()
             })
             .collect();
         for text in &texts {
@@ -140,45 +141,173 @@ pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Erro
     out.finish()
 }
 
-/// The four times of a bill's rows, in FOCUS's UTC form.
-#[derive(Default)]
-struct FocusRow {
-    billing_start: String,
-    billing_end: String,
-    charge_start: String,
-    charge_end: String,
+/// Writes `focus.parquet` into `dir` (a staging directory, through `output::create`): the
+/// rows of `focus.csv`, typed by [`kind`], in record batches built in parallel.
+pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
+    let settings = &view.scenario.settings;
+    let columns = parquet_columns();
+    let schema = super::parquet::arrow_schema_of(&columns, settings.money);
+    let mut out = ParquetOut::create(dir, FOCUS_PARQUET_FILE, &columns, schema.clone())?;
+    let uses = &view.results.coupon_use;
+    let mut next_use = 0;
+    let mut bills = view.bills().peekable();
+    while bills.peek().is_some() {
+        let batch: Vec<(BillRecord<'_>, std::ops::Range<usize>)> = bills
+            .by_ref()
+            .take(BATCH)
+            .map(|b| {
+                let from = next_use;
+                while next_use < uses.len() && uses[next_use].order.0 == b.order {
+                    next_use += 1;
+                }
+                (b, from..next_use)
+            })
+            .collect();
+        let built: Vec<_> = batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut b = BatchBuilder::new(&columns, &settings.calendar, settings.money, 0);
+                write_rows(view, chunk, &mut b);
+                b.finish(&schema)
+            })
+            .collect();
+        for b in built {
+            out.write(b)?;
+        }
+    }
+    debug_assert_eq!(next_use, uses.len(), "every coupon use is on a bill");
+    out.finish()
 }
 
-/// A cache of the last billing period formatted: consecutive bills mostly share it.
-#[derive(Default)]
-struct Times {
-    month: Option<(Instant, String, String)>,
+/// The rows of a chunk of bills, each with the range of its coupon uses, into `sink`.
+fn write_rows(
+    view: View<'_>,
+    chunk: &[(BillRecord<'_>, std::ops::Range<usize>)],
+    sink: &mut impl FocusSink,
+) {
+    let uses = &view.results.coupon_use;
+    for (bill, range) in chunk {
+        let row = FocusRow::of_bill(view, bill);
+        row.write(sink, view, bill, None);
+        for c in &uses[range.clone()] {
+            let credit = view.coupon_use(c);
+            row.write(sink, view, bill, Some(&credit));
+        }
+    }
+}
+
+/// The FOCUS type of a column, for `focus.parquet`: costs are amounts, the four periods
+/// instants, the account, resource, bill and coupon ids ids; the rest text (as in the CSV,
+/// `PricingQuantity` and `ConsumedQuantity` included).
+pub fn kind(column: &str) -> Kind {
+    match column {
+        "BilledCost"
+        | "ContractedCost"
+        | "ContractedUnitPrice"
+        | "EffectiveCost"
+        | "ListCost"
+        | "ListUnitPrice" => Kind::Amount,
+        "BillingPeriodEnd" | "BillingPeriodStart" | "ChargePeriodEnd" | "ChargePeriodStart" => {
+            Kind::Instant
+        }
+        "BillingAccountId" | "SubAccountId" | "ResourceID" | "x_BillId" | "x_PricingAccountId"
+        | "x_CouponId" => Kind::Id,
+        _ => Kind::Text,
+    }
+}
+
+/// The columns of `focus.parquet`: [`COLUMNS`] typed by [`kind`], every one nullable (a
+/// credit row leaves the usage columns empty, and FOCUS allows nulls in most columns).
+fn parquet_columns() -> Vec<Column> {
+    COLUMNS
+        .iter()
+        .map(|&name| Column {
+            name,
+            kind: kind(name),
+            optional: true,
+        })
+        .collect()
+}
+
+/// Where a FOCUS row's cells go: the CSV formatter ([`CsvSink`]) or a Parquet batch.
+trait FocusSink {
+    /// The cell of column `i` of [`COLUMNS`].
+    fn cell(&mut self, i: usize, cell: Cell<'_>);
+    fn end_row(&mut self);
+}
+
+impl FocusSink for BatchBuilder<'_> {
+    fn cell(&mut self, i: usize, cell: Cell<'_>) {
+        BatchBuilder::cell(self, i, cell);
+    }
+    fn end_row(&mut self) {}
+}
+
+/// FOCUS's CSV: costs as [`decimal`], times as [`utc`], the rest as the reports print
+/// them. Remembers the last few times printed: consecutive bills share their periods.
+struct CsvSink<'a> {
+    rows: Rows<'a>,
+    money: MoneyRules,
+    times: [(Instant, String); 4],
+    next_time: usize,
+}
+
+impl<'a> CsvSink<'a> {
+    fn new(rows: Rows<'a>, money: MoneyRules) -> CsvSink<'a> {
+        CsvSink {
+            rows,
+            money,
+            times: std::array::from_fn(|_| (Instant(i64::MIN), String::new())),
+            next_time: 0,
+        }
+    }
+}
+
+impl FocusSink for CsvSink<'_> {
+    fn cell(&mut self, _: usize, cell: Cell<'_>) {
+        match cell {
+            Cell::Amount(m) => self.rows.cell(Cell::Text(&decimal(self.money, m))),
+            Cell::Instant(t) => {
+                let slot = match self.times.iter().position(|(at, _)| *at == t) {
+                    Some(slot) => slot,
+                    None => {
+                        let slot = self.next_time;
+                        self.next_time = (slot + 1) % self.times.len();
+                        self.times[slot] = (t, utc(t));
+                        slot
+                    }
+                };
+                self.rows.cell(Cell::Text(&self.times[slot].1));
+            }
+            other => self.rows.cell(other),
+        }
+    }
+    fn end_row(&mut self) {
+        self.rows.end_row();
+    }
+}
+
+/// A bill's billing period (the local month of its cycle start; SPEC §10.6).
+struct FocusRow {
+    billing_start: Instant,
+    billing_end: Instant,
 }
 
 impl FocusRow {
-    fn of_bill(view: View<'_>, bill: &BillRecord<'_>, times: &mut Times) -> FocusRow {
+    fn of_bill(view: View<'_>, bill: &BillRecord<'_>) -> FocusRow {
         let calendar: &Calendar = &view.scenario.settings.calendar;
-        let (start, end) = calendar.cycle_containing(Cycle::Monthly, bill.cycle_start);
-        let (billing_start, billing_end) = match &times.month {
-            Some((at, s, e)) if *at == start => (s.clone(), e.clone()),
-            _ => {
-                let (s, e) = (utc(start), utc(end));
-                times.month = Some((start, s.clone(), e.clone()));
-                (s, e)
-            }
-        };
+        let (billing_start, billing_end) =
+            calendar.cycle_containing(Cycle::Monthly, bill.cycle_start);
         FocusRow {
             billing_start,
             billing_end,
-            charge_start: utc(bill.cycle_start),
-            charge_end: utc(bill.cycle_end),
         }
     }
 
     /// One row: the bill's own (`credit` none) or one coupon use of it.
     fn write(
         &self,
-        rows: &mut Rows<'_>,
+        rows: &mut impl FocusSink,
         view: View<'_>,
         bill: &BillRecord<'_>,
         credit: Option<&CouponUseRecord<'_>>,
@@ -216,21 +345,20 @@ impl FocusRow {
         let usage = credit.is_none();
         let one = Cell::Text(if usage { "1.0" } else { "" });
         let unit = Cell::Text(if usage { unit(bill.cycle) } else { "" });
-        let (cost, list) = (decimal(view, cost), decimal(view, list));
-        let (cost, list) = (Cell::Text(&cost), Cell::Text(&list));
+        let (cost, list) = (Cell::Amount(cost), Cell::Amount(list));
         let cells = [
             cost,
             Cell::Id(bill.payer_id),
             Cell::Id(bill.payer_id),
             Cell::Text(settings.currency.as_str()),
-            Cell::Text(&self.billing_end),
-            Cell::Text(&self.billing_start),
+            Cell::Instant(self.billing_end),
+            Cell::Instant(self.billing_start),
             Cell::Text(category),
             Cell::Empty,
             Cell::Text(&description),
             Cell::Text(frequency),
-            Cell::Text(&self.charge_end),
-            Cell::Text(&self.charge_start),
+            Cell::Instant(bill.cycle_end),
+            Cell::Instant(bill.cycle_start),
             cost,
             if usage { cost } else { Cell::Empty },
             cost,
@@ -274,8 +402,8 @@ impl FocusRow {
             credit.map_or(Cell::Empty, |c| Cell::Id(c.coupon_id)),
         ];
         debug_assert_eq!(cells.len(), COLUMNS.len());
-        for cell in cells {
-            rows.cell(cell);
+        for (i, cell) in cells.into_iter().enumerate() {
+            rows.cell(i, cell);
         }
         rows.end_row();
     }
@@ -294,9 +422,9 @@ fn unit(cycle: Cycle) -> &'static str {
 
 /// `m` at the scenario's `money_scale`, exact, with a fraction always: at scale 0 it ends
 /// in `.0`, so a reader that infers types (the FOCUS validator does) sees a decimal.
-fn decimal(view: View<'_>, m: Money) -> String {
+fn decimal(money: MoneyRules, m: Money) -> String {
     let mut s = String::with_capacity(24);
-    view.scenario.settings.money.write(m, &mut s);
+    money.write(m, &mut s);
     if !s.contains('.') {
         s.push_str(".0");
     }

@@ -156,12 +156,23 @@ pub fn read_table(dir: &Path, schema: &'static Schema) -> Result<Table, Error> {
     match std::fs::read(&path) {
         Ok(bytes) => parse_located(schema, &name, &bytes),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A report directory of `run --format parquet`: say so, rather than only that
+            // the CSV is missing (this reader, and so `compare`, reads CSV reports).
+            let parquet = super::parquet::file_name(schema);
+            let message = if dir.join(&parquet).is_file() {
+                format!(
+                    "file is missing: this directory holds {parquet} (run --format parquet); \
+                     CSV reports are read here, written by run without --format parquet"
+                )
+            } else {
+                "file is missing".to_string()
+            };
             Err(Error::Scenario(vec![Problem::new(
                 ProblemKind::MissingFile,
                 &name,
                 0,
                 "-",
-                "file is missing",
+                &message,
             )]))
         }
         Err(e) => Err(Error::io(path, e)),

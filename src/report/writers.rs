@@ -1,35 +1,73 @@
 //! Which model rows go to which report: one line per report, every one through the same
-//! schema-driven CSV writer ([`super::csv_out::write_report`]). The match on [`ReportId`]
-//! is exhaustive, so a report in the schema without a writer does not compile.
+//! schema-driven writer of the chosen [`Format`] ([`super::csv_out::write_report`],
+//! [`super::parquet::write_report`]). The match on [`ReportId`] is exhaustive, so a report
+//! in the schema without a writer does not compile.
 
-use super::csv_out::{write_report, Dest};
-use super::model::View;
+use super::csv_out::Dest;
+use super::model::{Record, View};
 use super::schema::ReportId;
+use super::Format;
+use crate::calendar::Calendar;
 use crate::error::Error;
+use crate::money::MoneyRules;
 
-/// Writes the report `id` of `view` into `dir`.
-pub(super) fn write(view: View<'_>, id: ReportId, dir: Dest<'_>) -> Result<(), Error> {
+/// Writes the report `id` of `view` into `dir`, as `format`.
+pub(super) fn write(
+    view: View<'_>,
+    id: ReportId,
+    dir: Dest<'_>,
+    format: Format,
+) -> Result<(), Error> {
     let v = view;
     let r = v.results;
     let calendar = &v.scenario.settings.calendar;
     let money = v.scenario.settings.money;
+    let f = format;
     match id {
-        ReportId::Bills => write_report(dir, calendar, money, r.bills.in_order(), |b| v.bill(b)),
-        ReportId::CouponUse => write_report(dir, calendar, money, r.coupon_use.iter(), |c| {
+        ReportId::Bills => write_report(f, dir, calendar, money, r.bills.in_order(), |b| v.bill(b)),
+        ReportId::CouponUse => write_report(f, dir, calendar, money, r.coupon_use.iter(), |c| {
             v.coupon_use(c)
         }),
-        ReportId::Ledger => write_report(dir, calendar, money, r.ledger(), |l| v.ledger_row(l)),
-        ReportId::Availability => write_report(dir, calendar, money, r.availability.iter(), |a| {
-            v.availability(a)
-        }),
-        ReportId::Alerts => write_report(dir, calendar, money, r.alerts.iter(), |a| v.alert(a)),
+        ReportId::Ledger => write_report(f, dir, calendar, money, r.ledger(), |l| v.ledger_row(l)),
+        ReportId::Availability => {
+            write_report(f, dir, calendar, money, r.availability.iter(), |a| {
+                v.availability(a)
+            })
+        }
+        ReportId::Alerts => write_report(f, dir, calendar, money, r.alerts.iter(), |a| v.alert(a)),
         ReportId::Invoices => {
-            write_report(dir, calendar, money, r.invoices.iter(), |i| v.invoice(i))
+            write_report(f, dir, calendar, money, r.invoices.iter(), |i| v.invoice(i))
         }
-        ReportId::Ownership => {
-            write_report(dir, calendar, money, r.ownership.iter(), |o| v.ownership(o))
+        ReportId::Ownership => write_report(f, dir, calendar, money, r.ownership.iter(), |o| {
+            v.ownership(o)
+        }),
+        ReportId::Events => write_report(f, dir, calendar, money, r.events.iter(), |e| v.event(e)),
+        ReportId::Summary => {
+            write_report(f, dir, calendar, money, r.summary.iter(), |a| v.summary(a))
         }
-        ReportId::Events => write_report(dir, calendar, money, r.events.iter(), |e| v.event(e)),
-        ReportId::Summary => write_report(dir, calendar, money, r.summary.iter(), |a| v.summary(a)),
+    }
+}
+
+/// One report in `format`: both writers take the same rows; only the file they make differs.
+/// A Parquet report is always `NAME.parquet` in `dir.dir`: the renamed files of a shard's
+/// partial reports are CSV only (`crate::shard` never asks for Parquet).
+fn write_report<'a, T, R>(
+    format: Format,
+    dir: Dest<'_>,
+    calendar: &'a Calendar,
+    money: MoneyRules,
+    items: impl Iterator<Item = T>,
+    record: impl Fn(&T) -> R + Sync,
+) -> Result<(), Error>
+where
+    T: Sync,
+    R: Record<'a>,
+{
+    match format {
+        Format::Csv => super::csv_out::write_report(dir, calendar, money, items, record),
+        Format::Parquet => {
+            debug_assert!(dir.prefix.is_empty() && dir.suffix.is_empty());
+            super::parquet::write_report(dir.dir, calendar, money, items, record)
+        }
     }
 }

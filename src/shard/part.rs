@@ -57,7 +57,7 @@ pub fn write(
     prefix: &str,
     focus: bool,
 ) -> Result<Vec<(&'static str, u64)>, Error> {
-    report::write_reports_as(scenario, results, dir, prefix, PART)?;
+    report::write_reports_named(scenario, results, dir, prefix, PART)?;
     if focus {
         let name = format!("{prefix}{}{PART}", report::focus::FOCUS_FILE);
         report::focus::write_focus_as(report::model::View::new(scenario, results), dir, &name)?;
