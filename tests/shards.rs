@@ -326,6 +326,24 @@ fn the_command_line_refuses_a_broken_set_and_bad_flags_with_exit_2() {
         (&["run", &s, "--shard", "3/2"], "K must be 1 to N"),
         (&["run", &s, "--shard", "auto"], "no batch engine"),
         (&["run", &s, "--max-memory", "12parsecs"], "unknown unit"),
+        // What a merge cannot write (it merges CSV parts) is refused, not silently dropped.
+        (
+            &["run", &s, "--shard", "1/2", "--html", "--out", "m"],
+            "cannot be used with",
+        ),
+        (
+            &[
+                "run",
+                &s,
+                "--max-memory",
+                "1GiB",
+                "--format",
+                "parquet",
+                "--out",
+                "m",
+            ],
+            "cannot be used with",
+        ),
     ];
     for (args, expect) in cases {
         let (code, _, err) = trustsim(args, t);
