@@ -105,12 +105,34 @@ pub fn write_focus(view: View<'_>, dir: &Path) -> Result<(), Error> {
 pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Error> {
     let settings = &view.scenario.settings;
     let mut out = CsvOut::create(dir, name, &COLUMNS, &settings.calendar, settings.money)?;
+    in_batches(view, |batch| {
+        let texts: Vec<String> = batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut sink = CsvSink::new(out.detached(), settings.money);
+                write_rows(view, chunk, &mut sink);
+                sink.rows.into_text()
+            })
+            .collect();
+        texts.iter().try_for_each(|text| out.write_text(text))
+    })?;
+    out.finish()
+}
+
+/// A bill with the range of its coupon uses in `coupon_use`.
+type BillUses<'a> = (BillRecord<'a>, std::ops::Range<usize>);
+
+/// Hands `each` the bills in order, [`BATCH`] at a time, each with the range of its coupon
+/// uses (coupon_use is in bill order too, so one pass pairs them).
+fn in_batches<'a>(
+    view: View<'a>,
+    mut each: impl FnMut(&[BillUses<'a>]) -> Result<(), Error>,
+) -> Result<(), Error> {
     let uses = &view.results.coupon_use;
     let mut next_use = 0;
     let mut bills = view.bills().peekable();
     while bills.peek().is_some() {
-        // Each bill with the range of its coupon uses: coupon_use is in bill order too.
-        let batch: Vec<(BillRecord<'_>, std::ops::Range<usize>)> = bills
+        let batch: Vec<BillUses<'a>> = bills
             .by_ref()
             .take(BATCH)
             .map(|b| {
@@ -121,24 +143,14 @@ pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Erro
                 (b, from..next_use)
             })
             .collect();
-        let texts: Vec<String> = batch
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut sink = CsvSink::new(out.detached(), settings.money);
-                write_rows(view, chunk, &mut sink);
-                sink.rows.into_text()
-            })
-            .collect();
-        for text in &texts {
-            out.write_text(text)?;
-        }
+        each(&batch)?;
     }
     debug_assert_eq!(
         next_use,
         uses.len(),
         "every coupon use is on a bill, in bill order"
     );
-    out.finish()
+    Ok(())
 }
 
 /// Writes `focus.parquet` into `dir` (a staging directory, through `output::create`): the
@@ -148,21 +160,7 @@ pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
     let columns = parquet_columns();
     let schema = super::parquet::arrow_schema_of(&columns, settings.money);
     let mut out = ParquetOut::create(dir, FOCUS_PARQUET_FILE, &columns, schema.clone())?;
-    let uses = &view.results.coupon_use;
-    let mut next_use = 0;
-    let mut bills = view.bills().peekable();
-    while bills.peek().is_some() {
-        let batch: Vec<(BillRecord<'_>, std::ops::Range<usize>)> = bills
-            .by_ref()
-            .take(BATCH)
-            .map(|b| {
-                let from = next_use;
-                while next_use < uses.len() && uses[next_use].order.0 == b.order {
-                    next_use += 1;
-                }
-                (b, from..next_use)
-            })
-            .collect();
+    in_batches(view, |batch| {
         let built: Vec<_> = batch
             .par_chunks(CHUNK)
             .map(|chunk| {
@@ -171,20 +169,13 @@ pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
                 b.finish(&schema)
             })
             .collect();
-        for b in built {
-            out.write(b)?;
-        }
-    }
-    debug_assert_eq!(next_use, uses.len(), "every coupon use is on a bill");
+        built.into_iter().try_for_each(|b| out.write(b))
+    })?;
     out.finish()
 }
 
 /// The rows of a chunk of bills, each with the range of its coupon uses, into `sink`.
-fn write_rows(
-    view: View<'_>,
-    chunk: &[(BillRecord<'_>, std::ops::Range<usize>)],
-    sink: &mut impl FocusSink,
-) {
+fn write_rows(view: View<'_>, chunk: &[BillUses<'_>], sink: &mut impl FocusSink) {
     let uses = &view.results.coupon_use;
     for (bill, range) in chunk {
         let row = FocusRow::of_bill(view, bill);
