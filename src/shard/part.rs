@@ -41,9 +41,9 @@ pub fn files(focus: bool) -> Vec<&'static str> {
     if focus {
         files.push(report::focus::FOCUS_FILE);
     }
-    // TODO(html, parquet): when `run` writes report.html or NAME.parquet, a shard writes
-    // what merging them needs here (the parquet rows through the same keys, the HTML
-    // rendered after the merge from the merged reports), and `super::merge` writes them.
+    // No report.html or NAME.parquet: the command line refuses `--html` and `--format
+    // parquet` with `--shard` and `--max-memory` (docs/interpretations.md, entry 94), as both
+    // would need every row of the run in memory again after the merge.
     files
 }
 
