@@ -119,6 +119,46 @@ pub fn remove_temp(temp: &Path, live: Option<&Path>) -> bool {
     !kept && remove_dir(temp)
 }
 
+/// Empties the staging directory `staged` of what an earlier attempt to publish it left
+/// beside the `written` files and the journal: the entries carried over from `live`, each
+/// removed only where `live` holds the very same file, and trustsim's own bookkeeping
+/// files. An entry that is neither is an error, and stays where it is.
+pub fn clear_carried(staged: &Path, live: &Path, written: &[String]) -> io::Result<()> {
+    for entry in std::fs::read_dir(staged)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let text = name.to_string_lossy();
+        if written.iter().any(|w| *w == text) || text == marker::JOURNAL {
+            continue;
+        }
+        let path = entry.path();
+        let twin = live.join(&name);
+        let md = std::fs::symlink_metadata(&path)?;
+        let removed = if md.is_dir() {
+            remove_linked(&path, Some(&twin), 0)
+        } else if same_file(&md, Some(&twin)) || marker::is_bookkeeping(&text) {
+            remove_file(&path)
+        } else {
+            false
+        };
+        if !removed {
+            return Err(io::Error::other(format!(
+                "{} is neither carried over from the target nor trustsim's",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Removes trustsim's bookkeeping file `path` if it is there.
+pub fn remove_bookkeeping(path: &Path) -> io::Result<()> {
+    match swap::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Removes from directory `dir` every entry that `twin` (its counterpart in the live target)
 /// also holds, recursively, then `dir` itself if that emptied it.
 fn remove_linked(dir: &Path, twin: Option<&Path>, depth: usize) -> bool {
@@ -168,6 +208,43 @@ fn make_writable(dir: Option<&Path>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second attempt's clearing removes what the first carried over (files and trees,
+    /// linked from the live target) and trustsim's marker, keeps the written files and the
+    /// journal, and refuses an entry it cannot prove was carried.
+    #[test]
+    fn clearing_a_staging_directory_removes_only_what_was_carried() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let (live, staged) = (tmp.path().join("live"), tmp.path().join("staged"));
+        std::fs::create_dir_all(live.join("notes")).expect("mkdir");
+        std::fs::write(live.join("NOTES.md"), "mine").expect("write");
+        std::fs::write(live.join("notes/a.txt"), "a").expect("write");
+        std::fs::create_dir(&staged).expect("mkdir");
+        std::fs::write(staged.join("bills.csv"), "x").expect("write");
+        std::fs::write(staged.join(marker::JOURNAL), "j").expect("write");
+        std::fs::write(staged.join(marker::REPORTS), "m").expect("write");
+        let names = [OsString::from("NOTES.md"), OsString::from("notes")];
+        carry(&live, &staged, &names, &mut Vec::new()).expect("carry");
+
+        clear_carried(&staged, &live, &["bills.csv".into()]).expect("cleared");
+        let mut left: Vec<String> = std::fs::read_dir(&staged)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [marker::JOURNAL, "bills.csv"]);
+        assert_eq!(
+            std::fs::read_to_string(live.join("notes/a.txt")).expect("kept"),
+            "a"
+        );
+
+        std::fs::write(staged.join("stranger.txt"), "?").expect("write");
+        assert!(clear_carried(&staged, &live, &["bills.csv".into()]).is_err());
+        assert!(
+            staged.join("stranger.txt").exists(),
+            "what it cannot prove stays"
+        );
+    }
 
     #[test]
     fn carried_entries_are_the_same_files_and_removal_spares_what_it_cannot_prove() {

@@ -291,24 +291,10 @@ impl Staged {
         Ok(made)
     }
 
-    /// Removes what a previous attempt carried over or marked.
+    /// Removes what a previous attempt carried over or marked (`keep::clear_carried`).
     fn clear_carried(&self, written: &[String]) -> Result<(), OutputError> {
-        let io = |e| OutputError::io(&self.dir, e);
-        for entry in std::fs::read_dir(&self.dir).map_err(io)? {
-            let entry = entry.map_err(io)?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if written.contains(&name) || name == marker::JOURNAL {
-                continue;
-            }
-            let path = entry.path();
-            let removed = if entry.file_type().map_err(io)?.is_dir() {
-                swap::remove_dir_all(&path)
-            } else {
-                swap::remove_file(&path)
-            };
-            removed.map_err(|e| OutputError::io(&path, e))?;
-        }
-        Ok(())
+        keep::clear_carried(&self.dir, &self.target.real, written)
+            .map_err(|e| OutputError::io(&self.dir, e))
     }
 
     /// Fsyncs the written files (in parallel), the marker, the directories made, and the
@@ -454,10 +440,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 }
 
 fn remove_if_present(path: &Path) -> Result<(), OutputError> {
-    match swap::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(OutputError::io(path, e)),
-        _ => Ok(()),
-    }
+    keep::remove_bookkeeping(path).map_err(|e| OutputError::io(path, e))
 }
 
 /// The replaced directory's permissions (and, best effort, owner) for the new one.

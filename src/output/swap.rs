@@ -12,10 +12,11 @@
 //! Durability: every file and directory of the new tree is fsynced before the swap and the
 //! parent directory after it, so once a write is reported done it survives power loss.
 //!
-//! This file is also the only place in trustsim that removes or renames a path: the
-//! primitives below ([`remove_file`], [`remove_dir`], [`remove_dir_all`], [`rename`]) are
-//! called only after `target.rs` and `keep.rs` have decided the path is trustsim's own
-//! (SPEC §6: one guarded place decides what may be replaced).
+//! This file is also the only place in trustsim that removes or renames a path. Its
+//! removals ([`remove_file`], [`remove_dir`]; nothing removes a tree at once) are called
+//! only by `keep.rs`, entry by entry, each entry proven trustsim's first; its renames are
+//! the swap above and `sweep.rs` putting a set-aside target back ([`rename`]). SPEC §6:
+//! one guarded place decides what may be replaced.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -28,12 +29,6 @@ pub fn remove_file(path: &Path) -> io::Result<()> {
 /// Removes an empty directory trustsim made.
 pub fn remove_dir(path: &Path) -> io::Result<()> {
     std::fs::remove_dir(path)
-}
-
-/// Removes a directory and its contents; only for entries inside trustsim's own staging
-/// directory, never for a path a user named.
-pub fn remove_dir_all(path: &Path) -> io::Result<()> {
-    std::fs::remove_dir_all(path)
 }
 
 /// Renames `from` to `to` (both trustsim's: a staged or set-aside directory).
