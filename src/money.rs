@@ -10,9 +10,10 @@
 //! usage is summed in a fixed-point `i128` ([`UsageSum`]); discounts and refunds are
 //! computed in integers and rounded once; and `Money`'s `+` and `-` are exact or stop the
 //! program — they never round. The load limits (`docs/limits.md`: 12 integer digits an
-//! amount, 10^8 rows a table, `money_scale` ≤ 8) keep every amount a run forms below
-//! 3.1 × 10^20, where `Decimal` is exact up to 7.9 × 10^20 at scale 8, so no run of a
-//! loaded scenario can reach that stop.
+//! amount, `money_scale` ≤ 8, 10^8 rows a table at scale 8 and 10^9 below) keep every
+//! amount a run forms below 3.1 × 10^20 at scale 8 (3.1 × 10^21 below), a mantissa below
+//! 3.1 × 10^28, where `Decimal` is exact up to 7.9 × 10^28, so no run of a loaded scenario
+//! can reach that stop.
 
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
@@ -323,8 +324,8 @@ impl SubAssign for Total {
 
 /// The exact sum of usage amounts: a fixed-point `i128` with [`USAGE_FRACTION_DIGITS`]
 /// fraction digits. A usage amount is below 10^12 with at most 10 fraction digits, so its
-/// mantissa is below 10^22, and the sum of the at most 10^8 rows a table holds is below
-/// 10^30 — far inside an `i128` (1.7 × 10^38). The sum is exact whatever the row order,
+/// mantissa is below 10^22, and the sum of the at most 10^9 rows a table holds is below
+/// 10^31 — far inside an `i128` (1.7 × 10^38). The sum is exact whatever the row order,
 /// where a `Decimal` sum rounds off low digits once it passes 28 significant digits.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UsageSum(i128);
@@ -501,8 +502,9 @@ pub enum AmountError {
 }
 
 /// Integer digits an input amount may have (leading zeros do not count). With at most 10^8
-/// rows a table, every file's amounts sum below 10^20 and every amount a run forms stays
-/// below 3.1 × 10^20: see `docs/limits.md` for the arithmetic.
+/// rows a table at `money_scale` 8 (10^9 below), every file's amounts sum below 10^20
+/// (10^21) and every amount a run forms stays below 3.1 × 10^20 (3.1 × 10^21), a mantissa
+/// below 3.1 × 10^28: see `docs/limits.md` for the arithmetic.
 pub const MAX_INTEGER_DIGITS: usize = 12;
 
 /// Parses a SPEC §3 decimal string: `-?digits[.digits]`, no `+`, exponent, `.5` or `5.`,
@@ -656,6 +658,13 @@ mod tests {
         assert_eq!(
             r8.format(r8.round_sum(most).unwrap()),
             "99999999999999999999.99000000"
+        );
+        // Below scale 8 a table holds 10^9 rows: their largest sum fits at scale 7.
+        let most7 = UsageSum(1_000_000_000 * 9_999_999_999_999_999_999_999);
+        let r7 = rules(7, Rounding::HalfEven);
+        assert_eq!(
+            r7.format(r7.round_sum(most7).unwrap()),
+            "999999999999999999999.9000000"
         );
         // At scale 8 a Decimal holds mantissas below 2^96.
         let top = UsageSum((79_228_162_514_264_337_593_543_950_336 - 1) * 100);

@@ -10,6 +10,8 @@ use trustsim::scenario::{MAX_ID_BYTES, MAX_TABLE_LINE};
 use trustsim::{Error, Scenario};
 
 const SETTINGS: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\n";
+/// At money_scale 8 a table holds 10^8 rows; at the default 2, ten times that.
+const SETTINGS_SCALE_8: &str = "start = \"2026-03-01\"\nend = \"2026-03-05\"\nmoney_scale = 8\n";
 const ACCOUNTS: &str = "account_id,enterprise_id,balance\nL,e1,1\nM,e1,0\n";
 const RESOURCES: &str =
     "resource_id,account_id,product,billing_method,cycle\nr1,L,ecs,pay_as_you_go,daily\n";
@@ -382,7 +384,7 @@ const PAST_THE_TABLE_LIMIT: &str = "100000002: -: row beyond line 100000001: a t
 fn usage_rows_past_the_table_limit_are_found_by_validate_and_inside_it_run() {
     let row = "2026-03-01,r1,999999999999";
     let dir = crate::properties::scratch();
-    write_scenario(dir.path(), &[]);
+    write_scenario(dir.path(), &[("scenario.toml", SETTINGS_SCALE_8)]);
     padded_table(dir.path(), "usage.csv", USAGE, row, MAX_TABLE_LINE);
     let (_keep, out) = crate::util::out_dir();
     let ok = trustsim(
@@ -417,11 +419,42 @@ fn accounts_and_resources_past_the_table_limit_are_refused() {
         ("accounts.csv", ACCOUNTS, "Z,e1,1"),
         ("resources.csv", RESOURCES, "z,L,ecs,pay_as_you_go,daily"),
     ] {
-        write_scenario(dir.path(), &[]);
+        write_scenario(dir.path(), &[("scenario.toml", SETTINGS_SCALE_8)]);
         padded_table(dir.path(), file, head, row, MAX_TABLE_LINE + 1);
         let got = problems(dir.path()).map(|_| ()).unwrap_err();
         assert_eq!(got, [format!("{file}:{PAST_THE_TABLE_LIMIT}")]);
     }
+}
+
+/// Below money_scale 8 the mantissas have room for ten times the rows (docs/limits.md): the
+/// table that money_scale 8 refuses above loads at the default scale, and its rows are
+/// read (a year-scale fleet has 1.07 × 10^8 usage rows).
+#[test]
+fn below_money_scale_8_a_table_holds_ten_times_the_rows() {
+    assert_eq!(trustsim::scenario::max_table_line(8), MAX_TABLE_LINE);
+    assert_eq!(
+        trustsim::scenario::max_table_line(7),
+        10 * (MAX_TABLE_LINE - 1) + 1
+    );
+    assert_eq!(
+        trustsim::scenario::max_table_line(0),
+        10 * (MAX_TABLE_LINE - 1) + 1
+    );
+    let dir = crate::properties::scratch();
+    write_scenario(dir.path(), &[]);
+    padded_table(
+        dir.path(),
+        "usage.csv",
+        USAGE,
+        "2026-03-02,r1,999999999999",
+        MAX_TABLE_LINE + 1,
+    );
+    let scenario = problems(dir.path()).expect("loads at money_scale 2");
+    assert_eq!(
+        scenario.usage.len(),
+        2,
+        "the row past line 10^8 + 1 is read"
+    );
 }
 
 /// Usage at the largest digits sums exactly whatever the row order (SPEC §3, §8): the

@@ -17,7 +17,7 @@
 
 use super::csv_out::{CsvOut, Rows};
 use super::model::{BillRecord, CouponUseRecord, View};
-use super::parquet::{BatchBuilder, ParquetOut};
+use super::parquet::BatchBuilder;
 use super::schema::{Cell, Column, Kind};
 use crate::calendar::{Calendar, Cycle, Instant};
 use crate::error::Error;
@@ -154,24 +154,28 @@ fn in_batches<'a>(
 }
 
 /// Writes `focus.parquet` into `dir` (a staging directory, through `output::create`): the
-/// rows of `focus.csv`, typed by [`kind`], in record batches built in parallel.
+/// rows of `focus.csv`, typed by [`kind`], in record batches built in parallel (amounts as
+/// narrow as they fit, `parquet::write_file`).
 pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
     let settings = &view.scenario.settings;
     let columns = parquet_columns();
-    let schema = super::parquet::arrow_schema_of(&columns, settings.money);
-    let mut out = ParquetOut::create(dir, FOCUS_PARQUET_FILE, &columns, schema.clone())?;
-    in_batches(view, |batch| {
-        let built: Vec<_> = batch
-            .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut b = BatchBuilder::new(&columns, &settings.calendar, settings.money, 0);
-                write_rows(view, chunk, &mut b);
-                b.finish(&schema)
-            })
-            .collect();
-        built.into_iter().try_for_each(|b| out.write(b))
-    })?;
-    out.finish()
+    super::parquet::write_file(dir, FOCUS_PARQUET_FILE, &columns, settings.money, |out| {
+        let schema = out.schema().clone();
+        in_batches(view, |batch| {
+            if out.too_narrow() {
+                return Ok(());
+            }
+            let built: Vec<_> = batch
+                .par_chunks(CHUNK)
+                .map(|chunk| {
+                    let mut b = BatchBuilder::new(&columns, &settings.calendar, settings.money, 0);
+                    write_rows(view, chunk, &mut b);
+                    b.finish(&schema)
+                })
+                .collect();
+            built.into_iter().try_for_each(|b| out.write(b))
+        })
+    })
 }
 
 /// The rows of a chunk of bills, each with the range of its coupon uses, into `sink`.

@@ -5,7 +5,7 @@
 //!
 //! | kind | Arrow / Parquet type | why |
 //! |---|---|---|
-//! | amount | `Decimal128(29, money_scale)` | exact; every amount a run forms is below 3.1 × 10^20 (`docs/limits.md`), 21 integer digits, plus at most 8 fraction digits |
+//! | amount | `Decimal128(18, money_scale)`, or `(29, money_scale)` in a file with a wider amount | exact; Parquet stores 18 digits as an INT64, and every amount a run forms fits 29 (below 3.1 × 10^20, `docs/limits.md`, 21 integer digits, plus at most 8 fraction digits) |
 //! | instant | `Timestamp(Millisecond, "UTC")` | a UTC-adjusted instant (Parquet has no seconds unit); the zone's offset is the CSV's printing, not the instant |
 //! | id | `Dictionary(Int32, Utf8)` | a report names few accounts and resources many times |
 //! | text, month | `Utf8` | as SPEC §10.8 says; a month stays `YYYY-MM` |
@@ -29,9 +29,14 @@ use arrow_array::builder::{
 use arrow_array::types::Int32Type;
 use arrow_array::{ArrayRef, DictionaryArray, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef, TimeUnit};
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
+};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::errors::ParquetError;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -40,10 +45,17 @@ use std::io::BufWriter;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The decimal precision of every amount column: 21 integer digits hold every amount a
-/// run forms (below 3.1 × 10^20, `docs/limits.md`), and 8 more the largest `money_scale`.
-/// One precision for every scale, so a reader's column type depends only on the scale.
-pub const DECIMAL_PRECISION: u8 = 29;
+/// The decimal precision of a file's amount columns when every amount in it fits: Parquet
+/// stores a decimal of at most 18 digits as an INT64, while the parquet crate writes a wider
+/// one as fixed-length bytes with a buffer per value, which made a Parquet run a third
+/// slower than its CSV twin. At money_scale 2, 18 digits hold amounts below 10^16.
+pub const NARROW_PRECISION: u8 = 18;
+
+/// The decimal precision of a file holding an amount wider than [`NARROW_PRECISION`]: 21
+/// integer digits hold every amount a run forms (below 3.1 × 10^20, `docs/limits.md`), and
+/// 8 more the largest `money_scale`. A file is written at this precision only when it
+/// must be ([`write_file`]), so a reader sees a wide column only where a value needs it.
+pub const WIDE_PRECISION: u8 = 29;
 
 /// The zone of every timestamp column: instants are stored UTC-adjusted.
 pub const TIME_ZONE: &str = "UTC";
@@ -67,29 +79,30 @@ pub fn file_name(schema: &Schema) -> String {
     format!("{}.parquet", schema.name)
 }
 
-/// The Arrow type of a column of `kind` in a scenario with `money` rules.
-pub fn data_type(kind: Kind, money: MoneyRules) -> DataType {
+/// The Arrow type of a column of `kind` in a scenario with `money` rules, amounts at
+/// `precision` digits.
+pub fn data_type(kind: Kind, money: MoneyRules, precision: u8) -> DataType {
     match kind {
         Kind::Id => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
         Kind::Text | Kind::Month => DataType::Utf8,
         // money_scale is 0–8 (`money::MAX_MONEY_SCALE`), so the cast is exact.
-        Kind::Amount => DataType::Decimal128(DECIMAL_PRECISION, money.scale as i8),
+        Kind::Amount => DataType::Decimal128(precision, money.scale as i8),
         Kind::Instant => DataType::Timestamp(TimeUnit::Millisecond, Some(TIME_ZONE.into())),
         Kind::Integer => DataType::Int64,
     }
 }
 
 /// The Arrow schema of a report: its columns in order, nullable exactly where the CSV
-/// may hold an empty cell.
-pub fn arrow_schema(schema: &Schema, money: MoneyRules) -> SchemaRef {
-    arrow_schema_of(schema.columns, money)
+/// may hold an empty cell, amounts at `precision` digits.
+pub fn arrow_schema(schema: &Schema, money: MoneyRules, precision: u8) -> SchemaRef {
+    arrow_schema_of(schema.columns, money, precision)
 }
 
 /// The Arrow schema of columns typed as a report's are (`focus.parquet`'s too).
-pub(super) fn arrow_schema_of(columns: &[Column], money: MoneyRules) -> SchemaRef {
+pub(super) fn arrow_schema_of(columns: &[Column], money: MoneyRules, precision: u8) -> SchemaRef {
     let fields: Vec<Field> = columns
         .iter()
-        .map(|c| Field::new(c.name, data_type(c.kind, money), c.optional))
+        .map(|c| Field::new(c.name, data_type(c.kind, money, precision), c.optional))
         .collect();
     Arc::new(arrow_schema::Schema::new(fields))
 }
@@ -152,6 +165,9 @@ pub(super) struct BatchBuilder<'a> {
     /// The last instant printed for a bill id, and its text: consecutive bills of a
     /// resource share few issue times.
     last_time: (Instant, String),
+    /// The largest absolute mantissa of the amounts appended, which says whether the batch
+    /// fits its schema's precision.
+    widest: u128,
 }
 
 impl<'a> BatchBuilder<'a> {
@@ -183,6 +199,7 @@ impl<'a> BatchBuilder<'a> {
             nullable,
             scratch: String::with_capacity(64),
             last_time: (Instant(i64::MIN), String::new()),
+            widest: 0,
         }
     }
 
@@ -234,7 +251,11 @@ impl<'a> BatchBuilder<'a> {
         match (&mut self.columns[i], text, cell) {
             (ColumnBuilder::Id(b), Some(s), _) => b.append(s, lasting),
             (ColumnBuilder::Text(b), Some(s), _) => b.append_value(s),
-            (ColumnBuilder::Amount(b), _, Cell::Amount(m)) => b.append_value(mantissa(money, m)),
+            (ColumnBuilder::Amount(b), _, Cell::Amount(m)) => {
+                let v = mantissa(money, m);
+                self.widest = self.widest.max(v.unsigned_abs());
+                b.append_value(v)
+            }
             // Report instants are within years 1–9999 (`docs/limits.md`): far inside i64 ms.
             (ColumnBuilder::Time(b), _, Cell::Instant(t)) => {
                 b.append_value(t.0.saturating_mul(1000))
@@ -250,9 +271,17 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
-    /// The batch, with `schema`'s types. An amount beyond [`DECIMAL_PRECISION`] digits
-    /// (which no loaded scenario forms) is an error, not a truncated value.
-    pub fn finish(self, schema: &SchemaRef) -> Result<RecordBatch, ArrowError> {
+    /// The batch, with `schema`'s types; `None` when an amount has more digits than the
+    /// schema's precision (the file is then written again at [`WIDE_PRECISION`], and past
+    /// that, which no loaded scenario forms, it is an error), never a truncated value.
+    pub fn finish(self, schema: &SchemaRef) -> Result<Option<RecordBatch>, ArrowError> {
+        let fits = schema.fields().iter().all(|f| match f.data_type() {
+            DataType::Decimal128(p, _) => self.widest < 10u128.pow(u32::from(*p)),
+            _ => true,
+        });
+        if !fits {
+            return Ok(None);
+        }
         let arrays = self
             .columns
             .into_iter()
@@ -262,16 +291,14 @@ impl<'a> BatchBuilder<'a> {
                     ColumnBuilder::Id(b) => Arc::new(b.finish()?),
                     ColumnBuilder::Text(mut b) => Arc::new(b.finish()),
                     ColumnBuilder::Amount(mut b) => {
-                        let a = b.finish().with_data_type(field.data_type().clone());
-                        a.validate_decimal_precision(DECIMAL_PRECISION)?;
-                        Arc::new(a)
+                        Arc::new(b.finish().with_data_type(field.data_type().clone()))
                     }
                     ColumnBuilder::Time(mut b) => Arc::new(b.finish().with_timezone(TIME_ZONE)),
                     ColumnBuilder::Integer(mut b) => Arc::new(b.finish()),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        RecordBatch::try_new(schema.clone(), arrays)
+        RecordBatch::try_new(schema.clone(), arrays).map(Some)
     }
 }
 
@@ -359,47 +386,163 @@ fn mantissa(money: MoneyRules, m: Money) -> i128 {
     }
 }
 
-/// A Parquet file being written: record batches in order, then the footer.
-pub(super) struct ParquetOut {
-    writer: ArrowWriter<BufWriter<std::fs::File>>,
+/// A Parquet file being written: record batches in order, then the footer. Its amounts
+/// are at [`NARROW_PRECISION`] until a batch holds a wider one ([`ParquetOut::too_narrow`]).
+///
+/// The columns of a row group are encoded in parallel, each by its own column writer (the
+/// parquet crate's `ArrowColumnWriter`), and the row group is written when it holds
+/// [`ROW_GROUP_ROWS`] rows: the crate's `ArrowWriter` encodes them one after the other on
+/// one thread, which made the largest report's encoder the serial end of a Parquet run.
+/// The bytes are those of a serial encoding: each column is still one writer fed in order.
+pub(super) struct ParquetOut<'c> {
+    writer: SerializedFileWriter<BufWriter<std::fs::File>>,
+    groups: ArrowRowGroupWriterFactory,
+    /// The row group being encoded: one writer per leaf column, and its rows so far.
+    group: Vec<ArrowColumnWriter>,
+    group_rows: usize,
     path: std::path::PathBuf,
+    columns: &'c [Column],
+    schema: SchemaRef,
+    /// Whether a batch was refused for an amount wider than the schema's precision: the
+    /// rest are skipped, and the file must be written again, wider.
+    too_narrow: bool,
 }
 
-impl ParquetOut {
+impl<'c> ParquetOut<'c> {
     /// Creates `name` in `dir` through `output::create` (a staging directory), for a file
-    /// of `columns` typed as `schema`.
-    pub fn create(
+    /// of `columns` with amounts at [`NARROW_PRECISION`].
+    fn create(
         dir: &Path,
         name: &str,
-        columns: &[Column],
-        schema: SchemaRef,
-    ) -> Result<ParquetOut, Error> {
+        columns: &'c [Column],
+        money: MoneyRules,
+    ) -> Result<ParquetOut<'c>, Error> {
         let path = dir.join(name);
         let file = crate::output::create(dir, name)?;
-        let writer = ArrowWriter::try_new(
+        let schema = arrow_schema_of(columns, money, NARROW_PRECISION);
+        ParquetOut::start(file, path, columns, schema)
+    }
+
+    fn start(
+        file: std::fs::File,
+        path: std::path::PathBuf,
+        columns: &'c [Column],
+        schema: SchemaRef,
+    ) -> Result<ParquetOut<'c>, Error> {
+        // `ArrowWriter` sets the file up as it would write it (the Parquet schema, and the
+        // Arrow schema in the footer, so readers get dictionaries and zones back); its
+        // serialized writer and column writer factory then take the row groups.
+        let (writer, groups) = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 17, file),
-            schema,
+            schema.clone(),
             Some(properties(columns)),
         )
+        .and_then(ArrowWriter::into_serialized_writer)
         .map_err(|e| failed(&path, e))?;
-        Ok(ParquetOut { writer, path })
+        Ok(ParquetOut {
+            writer,
+            groups,
+            group: Vec::new(),
+            group_rows: 0,
+            path,
+            columns,
+            schema,
+            too_narrow: false,
+        })
     }
 
-    /// Writes one built batch (or the error building it, located at this file).
-    pub fn write(&mut self, batch: Result<RecordBatch, ArrowError>) -> Result<(), Error> {
-        let batch = batch.map_err(|e| failed(&self.path, e))?;
-        self.writer.write(&batch).map_err(|e| failed(&self.path, e))
+    /// The schema batches are built for.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
-    /// Writes the footer and flushes the file to the kernel (the fsync is
-    /// `output::Staged::publish`'s, as for the CSV reports).
-    pub fn finish(self) -> Result<(), Error> {
-        let path = self.path;
+    /// Whether a batch did not fit, so the batches still to come need not be built.
+    pub fn too_narrow(&self) -> bool {
+        self.too_narrow
+    }
+
+    /// Writes one built batch (or the error building it, located at this file); a batch
+    /// too wide for the schema ([`BatchBuilder::finish`]'s `None`) marks the file
+    /// [`too_narrow`](Self::too_narrow), and nothing more is written to it.
+    pub fn write(&mut self, batch: Result<Option<RecordBatch>, ArrowError>) -> Result<(), Error> {
+        if self.too_narrow {
+            return Ok(());
+        }
+        let Some(batch) = batch.map_err(|e| failed(&self.path, e))? else {
+            self.too_narrow = true;
+            return Ok(());
+        };
+        self.encode(&batch).map_err(|e| failed(&self.path, e))
+    }
+
+    /// Encodes `batch` into the row group, its columns in parallel, and writes the row group
+    /// once it is full. Batches have [`BATCH_ROWS`] rows (the last one fewer), which divides
+    /// [`ROW_GROUP_ROWS`], so a batch never straddles two row groups.
+    fn encode(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
+        if self.group.is_empty() {
+            let index = self.writer.flushed_row_groups().len();
+            self.group = self.groups.create_column_writers(index)?;
+        }
+        let mut leaves = Vec::with_capacity(self.group.len());
+        for (field, column) in self.schema.fields().iter().zip(batch.columns()) {
+            leaves.extend(compute_leaves(field, column)?);
+        }
+        self.group
+            .par_iter_mut()
+            .zip(leaves)
+            .try_for_each(|(writer, leaf)| writer.write(&leaf))?;
+        self.group_rows += batch.num_rows();
+        if self.group_rows >= ROW_GROUP_ROWS {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    /// Closes the row group's column writers (in parallel: each compresses its last page)
+    /// and writes their chunks, in column order.
+    fn flush_group(&mut self) -> Result<(), ParquetError> {
+        if self.group.is_empty() {
+            return Ok(());
+        }
+        let chunks: Vec<ArrowColumnChunk> = std::mem::take(&mut self.group)
+            .into_par_iter()
+            .map(ArrowColumnWriter::close)
+            .collect::<Result<_, _>>()?;
+        self.group_rows = 0;
+        let mut group = self.writer.next_row_group()?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group)?;
+        }
+        group.close().map(drop)
+    }
+
+    /// The file with its footer written, flushed to the kernel.
+    fn into_file(mut self) -> Result<(std::fs::File, std::path::PathBuf), Error> {
+        let path = std::mem::take(&mut self.path);
+        self.flush_group().map_err(|e| failed(&path, e))?;
         let buffered = self.writer.into_inner().map_err(|e| failed(&path, e))?;
-        buffered
+        let file = buffered
             .into_inner()
-            .map(drop)
-            .map_err(|e| Error::write(&path, e.into_error()))
+            .map_err(|e| Error::write(&path, e.into_error()))?;
+        Ok((file, path))
+    }
+
+    /// The same file, emptied and begun again with amounts at [`WIDE_PRECISION`]. The file
+    /// is the one this run created in its staging directory, so emptying it is ours to do.
+    fn widen(self, money: MoneyRules) -> Result<ParquetOut<'c>, Error> {
+        let columns = self.columns;
+        let (mut file, path) = self.into_file()?;
+        file.set_len(0)
+            .and_then(|()| std::io::Seek::rewind(&mut file))
+            .map_err(|e| Error::write(&path, e))?;
+        let schema = arrow_schema_of(columns, money, WIDE_PRECISION);
+        ParquetOut::start(file, path, columns, schema)
+    }
+
+    /// Writes the last row group and the footer, and flushes the file to the kernel (the
+    /// fsync is `output::Staged::publish`'s, as for the CSV reports).
+    fn finish(self) -> Result<(), Error> {
+        self.into_file().map(drop)
     }
 }
 
@@ -409,25 +552,57 @@ fn failed(path: &Path, e: impl std::error::Error + Send + Sync + 'static) -> Err
     Error::write(path, std::io::Error::other(e))
 }
 
+/// Writes the Parquet file `name` of `columns` into `dir`: `fill` writes every batch, in
+/// order, into the file it is given. Amounts are first written at [`NARROW_PRECISION`];
+/// if one needs more digits, the file is written again from its start at
+/// [`WIDE_PRECISION`], so every file has one type per column and exact values, and costs
+/// a second pass only when it holds an amount of 10^18 units of its scale or more. The
+/// bytes depend only on the rows. An amount past [`WIDE_PRECISION`] digits, which
+/// `docs/limits.md` shows no loaded scenario forms, is an output error, never truncated.
+pub(super) fn write_file(
+    dir: &Path,
+    name: &str,
+    columns: &[Column],
+    money: MoneyRules,
+    fill: impl Fn(&mut ParquetOut<'_>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut out = ParquetOut::create(dir, name, columns, money)?;
+    fill(&mut out)?;
+    if out.too_narrow() {
+        out = out.widen(money)?;
+        fill(&mut out)?;
+        if out.too_narrow() {
+            return Err(Error::write(
+                &out.path,
+                std::io::Error::other(format!(
+                    "an amount has more than {WIDE_PRECISION} digits at money_scale {}",
+                    money.scale
+                )),
+            ));
+        }
+    }
+    out.finish()
+}
+
 /// Writes one report as `R::SCHEMA`'s Parquet file in `dir`: a row per item, in the
-/// items' order. As `csv_out::write_report`: `items` are the model's cheap handles taken
-/// serially in report order, `record` turns one into its row on whichever thread builds
-/// its batch; batches have a fixed size, so the bytes do not depend on the thread count.
-pub(super) fn write_report<'a, T, R>(
+/// items' order. As `csv_out::write_report`: `items` gives the model's cheap handles,
+/// taken serially in report order (twice if the file is written again, wider), `record`
+/// turns one into its row on whichever thread builds its batch; batches have a fixed
+/// size, so the bytes do not depend on the thread count.
+pub(super) fn write_report<'a, T, I, R>(
     dir: &Path,
     calendar: &'a Calendar,
     money: MoneyRules,
-    mut items: impl Iterator<Item = T>,
+    items: impl Fn() -> I,
     record: impl Fn(&T) -> R + Sync,
 ) -> Result<(), Error>
 where
     T: Sync,
+    I: Iterator<Item = T>,
     R: Record<'a>,
 {
     let schema = R::SCHEMA;
-    let arrow = arrow_schema(schema, money);
-    let mut out = ParquetOut::create(dir, &file_name(schema), schema.columns, arrow.clone())?;
-    let build = |taken: &[T]| -> Vec<Result<RecordBatch, ArrowError>> {
+    let build = |taken: &[T], arrow: &SchemaRef| -> Vec<Result<Option<RecordBatch>, ArrowError>> {
         taken
             .par_chunks(BATCH_ROWS)
             .map(|chunk| {
@@ -435,26 +610,30 @@ where
                 for item in chunk {
                     b.record(&record(item));
                 }
-                b.finish(&arrow)
+                b.finish(arrow)
             })
             .collect()
     };
-    // Batches are encoded (one thread per file) while the next ones are built (on the
-    // others): the writer is the serial part.
-    let mut built: Vec<Result<RecordBatch, ArrowError>> = Vec::new();
-    loop {
-        let taken: Vec<T> = items.by_ref().take(BATCHES_AT_ONCE * BATCH_ROWS).collect();
-        if taken.is_empty() && built.is_empty() {
-            break;
+    write_file(dir, &file_name(schema), schema.columns, money, |out| {
+        let arrow = out.schema().clone();
+        let mut items = items();
+        // Batches are encoded (one thread per file) while the next ones are built (on the
+        // others): the writer is the serial part.
+        let mut built = Vec::new();
+        while !out.too_narrow() {
+            let taken: Vec<T> = items.by_ref().take(BATCHES_AT_ONCE * BATCH_ROWS).collect();
+            if taken.is_empty() && built.is_empty() {
+                break;
+            }
+            let (next, written) = rayon::join(
+                || build(&taken, &arrow),
+                || built.drain(..).try_for_each(|batch| out.write(batch)),
+            );
+            written?;
+            built = next;
         }
-        let (next, written) = rayon::join(
-            || build(&taken),
-            || built.drain(..).try_for_each(|batch| out.write(batch)),
-        );
-        written?;
-        built = next;
-    }
-    out.finish()
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -483,43 +662,60 @@ mod tests {
             mantissa(rules(8), big),
             31_000_000_000_000_000_000_012_345_678
         );
-        assert!(mantissa(rules(8), big) < 10i128.pow(u32::from(DECIMAL_PRECISION)));
+        assert!(mantissa(rules(8), big) < 10i128.pow(u32::from(WIDE_PRECISION)));
     }
 
     #[test]
     fn every_kind_has_its_type() {
         let money = rules(3);
-        assert_eq!(data_type(Kind::Amount, money), DataType::Decimal128(29, 3));
+        let narrow = NARROW_PRECISION;
         assert_eq!(
-            data_type(Kind::Instant, money),
+            data_type(Kind::Amount, money, narrow),
+            DataType::Decimal128(18, 3)
+        );
+        assert_eq!(
+            data_type(Kind::Amount, money, WIDE_PRECISION),
+            DataType::Decimal128(29, 3)
+        );
+        assert_eq!(
+            data_type(Kind::Instant, money, narrow),
             DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
         );
         assert!(matches!(
-            data_type(Kind::Id, money),
+            data_type(Kind::Id, money, narrow),
             DataType::Dictionary(..)
         ));
-        assert_eq!(data_type(Kind::Month, money), DataType::Utf8);
-        assert_eq!(data_type(Kind::Integer, money), DataType::Int64);
+        assert_eq!(data_type(Kind::Month, money, narrow), DataType::Utf8);
+        assert_eq!(data_type(Kind::Integer, money, narrow), DataType::Int64);
+    }
+
+    fn one_amount(columns: &[Column], precision: u8, amount: Decimal) -> Option<usize> {
+        let calendar = Calendar::new(
+            crate::calendar::Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("UTC")),
+            chrono::Weekday::Mon,
+        );
+        let schema = arrow_schema_of(columns, rules(8), precision);
+        let mut b = BatchBuilder::new(columns, &calendar, rules(8), 1);
+        b.cell(0, Cell::Amount(Money::from_decimal(amount)));
+        b.finish(&schema).expect("builds").map(|r| r.num_rows())
     }
 
     #[test]
-    fn an_amount_past_the_precision_is_an_error_not_a_truncation() {
+    fn a_batch_too_wide_for_its_precision_is_refused_not_truncated() {
         let columns = [Column {
             name: "amount",
             kind: Kind::Amount,
             optional: false,
         }];
-        let calendar = Calendar::new(
-            crate::calendar::Zone::Fixed(chrono::FixedOffset::east_opt(0).expect("UTC")),
-            chrono::Weekday::Mon,
-        );
-        let schema = arrow_schema_of(&columns, rules(8));
-        let mut b = BatchBuilder::new(&columns, &calendar, rules(8), 1);
-        let huge = Money::from_decimal(Decimal::from_i128_with_scale(10i128.pow(28), 0));
-        b.cell(0, Cell::Amount(huge));
-        assert!(b.finish(&schema).is_err());
-        let mut b = BatchBuilder::new(&columns, &calendar, rules(8), 1);
-        b.cell(0, Cell::Amount(Money::ZERO));
-        assert_eq!(b.finish(&schema).map(|r| r.num_rows()).ok(), Some(1));
+        let units = |n: i128| Decimal::from_i128_with_scale(n, 8);
+        // 18 digits at scale 8 fit the narrow type; one unit more does not.
+        assert_eq!(one_amount(&columns, 18, units(10i128.pow(18) - 1)), Some(1));
+        assert_eq!(one_amount(&columns, 18, units(10i128.pow(18))), None);
+        assert_eq!(one_amount(&columns, 18, units(-(10i128.pow(18)))), None);
+        assert_eq!(one_amount(&columns, 29, units(10i128.pow(18))), Some(1));
+        // Past 29 digits even the wide type refuses (write_file makes it an error).
+        let huge = Decimal::from_i128_with_scale(10i128.pow(28), 0);
+        assert_eq!(one_amount(&columns, 29, huge), None);
+        assert_eq!(one_amount(&columns, 18, Decimal::ZERO), Some(1));
     }
 }

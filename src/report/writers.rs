@@ -24,47 +24,85 @@ pub(super) fn write(
     let money = v.scenario.settings.money;
     let f = format;
     match id {
-        ReportId::Bills => write_report(f, dir, calendar, money, r.bills.in_order(), |b| v.bill(b)),
-        ReportId::CouponUse => write_report(f, dir, calendar, money, r.coupon_use.iter(), |c| {
-            v.coupon_use(c)
-        }),
-        ReportId::Ledger => write_report(f, dir, calendar, money, r.ledger(), |l| v.ledger_row(l)),
-        ReportId::Availability => {
-            write_report(f, dir, calendar, money, r.availability.iter(), |a| {
-                v.availability(a)
-            })
+        ReportId::Bills => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.bills.in_order(),
+            |b| v.bill(b),
+        ),
+        ReportId::CouponUse => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.coupon_use.iter(),
+            |c| v.coupon_use(c),
+        ),
+        ReportId::Ledger => {
+            write_report(f, dir, calendar, money, || r.ledger(), |l| v.ledger_row(l))
         }
-        ReportId::Alerts => write_report(f, dir, calendar, money, r.alerts.iter(), |a| v.alert(a)),
-        ReportId::Invoices => {
-            write_report(f, dir, calendar, money, r.invoices.iter(), |i| v.invoice(i))
+        ReportId::Availability => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.availability.iter(),
+            |a| v.availability(a),
+        ),
+        ReportId::Alerts => {
+            write_report(f, dir, calendar, money, || r.alerts.iter(), |a| v.alert(a))
         }
-        ReportId::Ownership => write_report(f, dir, calendar, money, r.ownership.iter(), |o| {
-            v.ownership(o)
-        }),
-        ReportId::Events => write_report(f, dir, calendar, money, r.events.iter(), |e| v.event(e)),
-        ReportId::Summary => {
-            write_report(f, dir, calendar, money, r.summary.iter(), |a| v.summary(a))
+        ReportId::Invoices => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.invoices.iter(),
+            |i| v.invoice(i),
+        ),
+        ReportId::Ownership => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.ownership.iter(),
+            |o| v.ownership(o),
+        ),
+        ReportId::Events => {
+            write_report(f, dir, calendar, money, || r.events.iter(), |e| v.event(e))
         }
+        ReportId::Summary => write_report(
+            f,
+            dir,
+            calendar,
+            money,
+            || r.summary.iter(),
+            |a| v.summary(a),
+        ),
     }
 }
 
-/// One report in `format`: both writers take the same rows; only the file they make differs.
+/// One report in `format`: both writers take the same rows (`items` gives them, again if
+/// the Parquet writer widens a file); only the file they make differs.
 /// A Parquet report is always `NAME.parquet` in `dir.dir`: the renamed files of a shard's
 /// partial reports are CSV only (`crate::shard` never asks for Parquet).
-fn write_report<'a, T, R>(
+fn write_report<'a, T, I, R>(
     format: Format,
     dir: Dest<'_>,
     calendar: &'a Calendar,
     money: MoneyRules,
-    items: impl Iterator<Item = T>,
+    items: impl Fn() -> I,
     record: impl Fn(&T) -> R + Sync,
 ) -> Result<(), Error>
 where
     T: Sync,
+    I: Iterator<Item = T>,
     R: Record<'a>,
 {
     match format {
-        Format::Csv => super::csv_out::write_report(dir, calendar, money, items, record),
+        Format::Csv => super::csv_out::write_report(dir, calendar, money, items(), record),
         Format::Parquet => {
             debug_assert!(dir.prefix.is_empty() && dir.suffix.is_empty());
             super::parquet::write_report(dir.dir, calendar, money, items, record)

@@ -18,12 +18,29 @@ pub use variant::{
     AddEvent, Drop, Located, Retime, Setting, Variant, VARIANTS_DIR,
 };
 
-/// The last line of a table a row may start on: the header and 10^8 lines of rows (blank
-/// lines count). It bounds every table's rows, so with amounts below 10^12 (12 integer
-/// digits) each file's amounts sum below 10^20 and every amount a run forms stays below
-/// 3.1 × 10^20, which `Decimal` holds exactly at `money_scale` 8; and ids stay far inside
-/// their 32-bit indices. See `docs/limits.md`.
+/// The last line of a table a row may start on at `money_scale` 8: the header and 10^8
+/// lines of rows (blank lines count). It bounds every table's rows, so with amounts below
+/// 10^12 (12 integer digits) each file's amounts sum below 10^20 and every amount a run
+/// forms stays below 3.1 × 10^20, a mantissa below 3.1 × 10^28 at 8 fraction digits, which
+/// `Decimal` (and Parquet's 29 digits) hold exactly; and ids stay far inside their 32-bit
+/// indices. See `docs/limits.md`.
 pub const MAX_TABLE_LINE: u64 = 100_000_001;
+
+/// The last line of a table a row may start on at `money_scale` 0–7: the header and 10^9
+/// lines of rows. What exactness needs is a bound on the mantissas, rows × 10^12 ×
+/// 10^money_scale, so one fraction digit fewer allows ten times the rows (a year of 20
+/// mains × 300 linked × 2 hourly resources is 1.07 × 10^8 usage rows, at money_scale 2);
+/// 10^9 indices still fit the 32-bit ids.
+pub const MAX_TABLE_LINE_BELOW_SCALE_8: u64 = 1_000_000_001;
+
+/// The last line a table's row may start on in a scenario at `money_scale`.
+pub fn max_table_line(money_scale: u32) -> u64 {
+    if money_scale >= 8 {
+        MAX_TABLE_LINE
+    } else {
+        MAX_TABLE_LINE_BELOW_SCALE_8
+    }
+}
 
 /// The longest id (account, enterprise, resource, product, coupon) in bytes: ids are copied
 /// into every report row that names them, so a megabyte id would make megabyte rows.

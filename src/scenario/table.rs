@@ -66,11 +66,12 @@ impl<'r> Row<'r> {
 pub(super) fn read(
     dir: &Path,
     columns: &Columns,
+    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
 ) {
-    read_all(dir, columns, must_exist, problems, |row, p| {
+    read_all(dir, columns, max_line, must_exist, problems, |row, p| {
         if !row.is_rejected() {
             each(row, p);
         }
@@ -86,6 +87,7 @@ pub(super) fn read(
 pub(super) fn read_all(
     dir: &Path,
     columns: &Columns,
+    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
@@ -96,7 +98,7 @@ pub(super) fn read_all(
         File::Absent => return true,
         File::Unusable => return false,
     };
-    let Some(header) = header(&text, columns, problems) else {
+    let Some(header) = header(&text, columns, max_line, problems) else {
         return false;
     };
     records(
@@ -116,6 +118,7 @@ pub(super) fn read_all(
 pub(super) fn read_rows<T: Send>(
     dir: &Path,
     columns: &Columns,
+    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
@@ -123,7 +126,7 @@ pub(super) fn read_rows<T: Send>(
     let File::Bytes(text) = open(dir, columns, must_exist, problems) else {
         return Vec::new();
     };
-    let Some(header) = header(&text, columns, problems) else {
+    let Some(header) = header(&text, columns, max_line, problems) else {
         return Vec::new();
     };
     let rest = &text[header.end..];
@@ -209,16 +212,17 @@ const STREAM_BLOCK: usize = 16 << 20;
 pub(super) fn read_rows_streaming<T: Send>(
     dir: &Path,
     columns: &Columns,
+    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
 ) -> Vec<Vec<T>> {
-    match stream_rows(dir, columns, &each, STREAM_BLOCK) {
+    match stream_rows(dir, columns, max_line, &each, STREAM_BLOCK) {
         Some((chunks, found)) => {
             problems.extend(found);
             chunks
         }
-        None => read_rows(dir, columns, must_exist, problems, each),
+        None => read_rows(dir, columns, max_line, must_exist, problems, each),
     }
 }
 
@@ -226,6 +230,7 @@ pub(super) fn read_rows_streaming<T: Send>(
 fn stream_rows<T: Send>(
     dir: &Path,
     columns: &Columns,
+    max_line: u64,
     each: &(impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync),
     block: usize,
 ) -> Option<(Vec<Vec<T>>, Problems)> {
@@ -263,7 +268,7 @@ fn stream_rows<T: Send>(
     if first_cut == 0 || !plain(&buf[..first_cut]) {
         return None;
     }
-    let header = header(&buf[..first_cut], columns, &mut found)?;
+    let header = header(&buf[..first_cut], columns, max_line, &mut found)?;
     let mut chunks = Vec::new();
     let (mut start, mut line) = (header.end, header.data_line);
     loop {
@@ -384,9 +389,16 @@ struct Header {
     end: usize,
     /// The line number of the byte at `end`.
     data_line: u64,
+    /// The last line a row may start on (`super::max_table_line`).
+    max_line: u64,
 }
 
-fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Header> {
+fn header(
+    text: &[u8],
+    columns: &Columns,
+    max_line: u64,
+    problems: &mut Problems,
+) -> Option<Header> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -449,6 +461,7 @@ fn header(text: &[u8], columns: &Columns, problems: &mut Problems) -> Option<Hea
         width: record.len(),
         end,
         data_line: 1 + count_lines(&text[..end]),
+        max_line,
     })
 }
 
@@ -560,7 +573,7 @@ fn records(
         if record.len() == 1 && record[0].trim().is_empty() && width > 1 {
             continue;
         }
-        if line > super::MAX_TABLE_LINE {
+        if line > header.max_line {
             // One problem for the file: the rest is beyond what a run can hold exactly.
             problems.add(
                 ProblemKind::Limit,
@@ -569,8 +582,8 @@ fn records(
                 "-",
                 format!(
                     "row beyond line {}: a table holds at most {} lines of rows (docs/limits.md)",
-                    super::MAX_TABLE_LINE,
-                    super::MAX_TABLE_LINE - 1
+                    header.max_line,
+                    header.max_line - 1
                 ),
             );
             break;
@@ -681,6 +694,7 @@ mod tests {
 
     #[test]
     fn a_streamed_table_gives_the_rows_and_problems_of_a_whole_read() {
+        const MAX: u64 = crate::scenario::MAX_TABLE_LINE;
         const C: Columns = Columns {
             file: "usage.csv",
             names: &["time", "resource_id", "amount"],
@@ -705,16 +719,16 @@ mod tests {
         }
         std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
         let mut p = Problems::default();
-        let whole = rows_of(read_rows(dir.path(), &C, true, &mut p, each), p);
+        let whole = rows_of(read_rows(dir.path(), &C, MAX, true, &mut p, each), p);
         assert!(!whole.0.is_empty() && !whole.1.is_empty());
         for block in [7, 64, 1000, 1 << 20] {
-            let (chunks, found) = stream_rows(dir.path(), &C, &each, block).expect("plain");
+            let (chunks, found) = stream_rows(dir.path(), &C, MAX, &each, block).expect("plain");
             assert_eq!(rows_of(chunks, found), whole, "blocks of {block} bytes");
         }
         // A quote anywhere: not streamed (the whole read decides where records end).
         text.push_str("\"t\",r,1\n");
         std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
-        assert!(stream_rows(dir.path(), &C, &each, 64).is_none());
+        assert!(stream_rows(dir.path(), &C, MAX, &each, 64).is_none());
     }
 
     use super::*;
