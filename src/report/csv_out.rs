@@ -408,3 +408,34 @@ pub fn cell_text(calendar: &Calendar, money: MoneyRules, cell: Cell<'_>) -> Stri
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealing_keeps_plain_text_and_frames_the_rest_with_a_checksum() {
+        let text = "a,b\n1,2\n".repeat(1000);
+        let plain = Encoding::Plain.seal(text.clone()).expect("plain");
+        assert_eq!(plain, text.as_bytes());
+        let frame = Encoding::Zstd.seal(text.clone()).expect("zstd");
+        assert!(
+            frame.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]),
+            "the zstd magic"
+        );
+        assert!(frame.len() < text.len() / 10, "{} bytes", frame.len());
+        // Two frames read as one stream: the text twice.
+        let mut two = frame.clone();
+        two.extend_from_slice(&Encoding::Zstd.seal(text.clone()).expect("zstd"));
+        assert_eq!(
+            zstd::decode_all(&two[..]).expect("decodes"),
+            [text.as_bytes(); 2].concat()
+        );
+        // A changed byte is found by the frame's checksum or its structure.
+        let mut bad = frame.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(zstd::decode_all(&bad[..]).is_err());
+        assert!(Encoding::Zstd.seal(String::new()).expect("zstd").is_empty());
+    }
+}
