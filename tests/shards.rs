@@ -514,6 +514,15 @@ fn a_damaged_or_old_shard_is_a_clear_error_and_nothing_is_written() {
         ("not zstd", "summary.csv.part", |b| {
             *b = b"account_id\n".to_vec();
         }),
+        (
+            "a frame with a window no writer uses",
+            "summary.csv.part",
+            |b| {
+                let mut text = zstd::decode_all(&b[..]).expect("decodes");
+                text.resize(3 << 20, b'x');
+                *b = zstd::encode_all(&text[..], 19).expect("encodes");
+            },
+        ),
     ];
     for (i, (what, file, damage)) in damages.iter().enumerate() {
         let broken = t.join(format!("broken{i}"));

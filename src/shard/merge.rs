@@ -10,6 +10,7 @@
 use super::keys::Key;
 use super::part::{self, Meta, KEYS, PART};
 use crate::error::Error;
+use crate::report::Encoding;
 use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -179,7 +180,11 @@ impl Stream {
         let keys_path = input.dir.join(format!("{}{file}{KEYS}", input.prefix));
         let open = |p: &Path| {
             let f = File::open(p).map_err(|e| Error::io(p, e))?;
-            let zstd = zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(p, e))?;
+            let mut zstd = zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(p, e))?;
+            // The writers' window and no more: a frame that asks for a larger one is not
+            // trustsim's, and cannot make a merge of many inputs take their memory.
+            zstd.window_log_max(Encoding::ZSTD_WINDOW_LOG)
+                .map_err(|e| Error::io(p, e))?;
             Ok::<_, Error>(BufReader::with_capacity(BUFFER, zstd))
         };
         let (mut part, mut keys) = (open(&part_path)?, open(&keys_path)?);

@@ -110,6 +110,7 @@ fn write_keys(
     let file = crate::output::create(dir, &name)?;
     let mut zstd = zstd::stream::write::Encoder::new(file, Encoding::ZSTD_LEVEL).map_err(io)?;
     zstd.include_checksum(true).map_err(io)?;
+    zstd.window_log(Encoding::ZSTD_WINDOW_LOG).map_err(io)?;
     let mut out = BufWriter::with_capacity(1 << 16, zstd);
     writeln!(out, "{KEYS_FORMAT} {width}").map_err(io)?;
     let mut n = 0u64;
