@@ -389,3 +389,190 @@ fn shard_auto_reads_the_batch_engine() {
         .collect::<Vec<_>>();
     assert_eq!(name, ["quickstart.shard-2-of-3"]);
 }
+
+/// The four bytes every zstd frame begins with (RFC 8878 §3.1.1).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// A generated fleet of two mains, some 40,000 bills: more than two batches of bills, so its
+/// parts hold many frames. Returns the scenario and its unsharded run's reports.
+fn fleet(tmp: &Path) -> (PathBuf, PathBuf) {
+    let dir = tmp.join("fleet");
+    let params = trustsim::generate::GenerateParams {
+        mains: 2,
+        linked_per_main: 10,
+        resources_per_account: 2,
+        days: 30,
+        ..trustsim::generate::GenerateParams::default()
+    };
+    trustsim::generate::generate(&params, &dir).expect("generate");
+    let full = tmp.join("fleet-full");
+    trustsim::run(&dir, &options(&full)).expect("runs");
+    (dir, full)
+}
+
+/// The files of a shard directory whose name ends in `ending`, by name.
+fn shard_files(dir: &Path, ending: &str) -> BTreeMap<String, Vec<u8>> {
+    files(dir)
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(ending))
+        .collect()
+}
+
+#[test]
+fn parts_and_keys_are_zstd_of_the_reports_own_bytes_whatever_the_thread_count() {
+    let tmp = scratch();
+    let (dir, full) = fleet(tmp.path());
+    let shard = |threads: usize| {
+        let out = tmp.path().join(format!("t{threads}"));
+        let o = RunOptions {
+            shard: Some(ShardId { k: 1, n: 1 }),
+            focus: true,
+            ..options(&out)
+        };
+        crate::util::with_threads(threads, || trustsim::run(&dir, &o)).expect("shard runs");
+        out
+    };
+    let (one, four) = (shard(1), shard(4));
+    let parts = shard_files(&one, ".part");
+    let keys = shard_files(&one, ".keys");
+    assert_eq!(parts.len(), 10, "nine reports and focus.csv: {parts:?}");
+    assert_eq!(keys.len(), 10);
+    for (name, bytes) in parts.iter().chain(&keys) {
+        assert!(bytes.starts_with(&ZSTD_MAGIC), "{name} is zstd");
+    }
+    // The only shard of one: each part decodes to its report, byte for byte.
+    for (name, bytes) in &parts {
+        let report = name.trim_end_matches(".part");
+        let plain = zstd::decode_all(&bytes[..]).expect("decodes");
+        if report == "focus.csv" {
+            assert!(plain.starts_with(b"BilledCost,"), "focus.csv's header");
+            continue;
+        }
+        let want = std::fs::read(full.join(report)).expect("report");
+        assert!(plain == want, "{name} decodes to {report}");
+        if report == "bills.csv" {
+            assert!(
+                bytes.len() * 5 < want.len(),
+                "bills.csv.part is compressed: {} of {} bytes",
+                bytes.len(),
+                want.len()
+            );
+        }
+    }
+    let keys_text = zstd::decode_all(&keys["bills.csv.keys"][..]).expect("decodes");
+    assert!(keys_text.starts_with(b"trustsim-keys 1 24\n"));
+    let bills = std::fs::read(full.join("bills.csv")).expect("bills.csv");
+    let bills = memchr::memchr_iter(b'\n', &bills).count() - 1;
+    assert!(bills > 1 << 14, "more than a batch of bills: {bills}");
+    assert_eq!(keys_text.len(), 19 + 24 * bills, "a key per bill");
+    // The chunks are fixed, so the frames are: 1 and 4 threads write the same bytes.
+    for ending in [".part", ".keys"] {
+        assert!(
+            shard_files(&one, ending) == shard_files(&four, ending),
+            "{ending} files are the same with 1 and 4 threads"
+        );
+    }
+}
+
+/// Copies the files of `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir(to).expect("mkdir");
+    for (name, bytes) in files(from) {
+        std::fs::write(to.join(name), bytes).expect("write");
+    }
+}
+
+#[test]
+fn a_damaged_or_old_shard_is_a_clear_error_and_nothing_is_written() {
+    let tmp = scratch();
+    let t = tmp.path();
+    let (dir, full) = fleet(t);
+    let shards = run_shards(&dir, t, "k", 2, false);
+    let merged = t.join("merged");
+    trustsim::merge(&shards, Some(&merged)).expect("merges");
+    assert_same_files(&full, &merged, "the fleet, N = 2");
+    let path = |d: &Path| d.to_string_lossy().into_owned();
+    type Damage = fn(&mut Vec<u8>);
+    let damages: &[(&str, &str, Damage)] = &[
+        ("a flipped byte", "bills.csv.part", |b| {
+            let i = b.len() / 2;
+            b[i] ^= 0x20;
+        }),
+        ("a flipped byte", "ledger.csv.keys", |b| {
+            let i = b.len() / 2;
+            b[i] ^= 0x01;
+        }),
+        ("cut inside a frame", "bills.csv.part", |b| {
+            b.truncate(b.len() / 2);
+        }),
+        ("cut in the last checksum", "ledger.csv.part", |b| {
+            b.truncate(b.len() - 2);
+        }),
+        ("cut inside a frame", "bills.csv.keys", |b| {
+            b.truncate(b.len() - 9);
+        }),
+        ("not zstd", "summary.csv.part", |b| {
+            *b = b"account_id\n".to_vec();
+        }),
+        (
+            "a frame with a window no writer uses",
+            "summary.csv.part",
+            |b| {
+                let mut text = zstd::decode_all(&b[..]).expect("decodes");
+                text.resize(3 << 20, b'x');
+                *b = zstd::encode_all(&text[..], 19).expect("encodes");
+            },
+        ),
+    ];
+    for (i, (what, file, damage)) in damages.iter().enumerate() {
+        let broken = t.join(format!("broken{i}"));
+        copy_dir(&shards[1], &broken);
+        let mut bytes = std::fs::read(broken.join(file)).expect("read");
+        damage(&mut bytes);
+        std::fs::write(broken.join(file), bytes).expect("write");
+        let out = t.join(format!("m{i}"));
+        let (code, _, err) = trustsim(
+            &[
+                "merge",
+                &path(&shards[0]),
+                &path(&broken),
+                "--out",
+                &path(&out),
+            ],
+            t,
+        );
+        assert_eq!(code, 2, "{what} in {file}: {err}");
+        assert!(
+            err.contains(&format!("{file}: "))
+                && err.contains("the shard is damaged; run it again"),
+            "{what} in {file}: {err}"
+        );
+        assert!(!out.exists(), "{what} in {file}: nothing written");
+    }
+    // A shard of trustsim-shard 1 (plain parts, before this format) is refused by name.
+    let old = t.join("old");
+    copy_dir(&shards[1], &old);
+    let meta = std::fs::read_to_string(old.join("shard.meta")).expect("meta");
+    let meta = meta.replace("trustsim-shard 2\n", "trustsim-shard 1\n");
+    std::fs::write(old.join("shard.meta"), meta).expect("write");
+    let out = t.join("m-old");
+    let (code, _, err) = trustsim(
+        &[
+            "merge",
+            &path(&shards[0]),
+            &path(&old),
+            "--out",
+            &path(&out),
+        ],
+        t,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{} is a shard of another format (trustsim-shard 1",
+            path(&old)
+        )) && err.contains("run that shard again with this trustsim"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}

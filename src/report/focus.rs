@@ -15,7 +15,7 @@
 //! BilledCost per BillingAccountId and BillingPeriodStart is Σ payable_amount of bills.csv
 //! per payer and billing period.
 
-use super::csv_out::{CsvOut, Rows};
+use super::csv_out::{CsvOut, Encoding, Rows};
 use super::model::{BillRecord, CouponUseRecord, View};
 use super::parquet::BatchBuilder;
 use super::schema::{Cell, Column, Kind};
@@ -91,30 +91,39 @@ pub const COLUMNS: [&str; 50] = [
     "x_CouponId",
 ];
 
-/// Bills taken from the model at a time, formatted in parallel chunks and written in order
-/// (as the reports are, see `csv_out::write_report`).
+/// Bills taken from the model at a time, formatted (and sealed) in parallel chunks and
+/// written in order (as the reports are, see `csv_out::write_report`).
 const BATCH: usize = 1 << 14;
 const CHUNK: usize = 1 << 11;
 
 /// Writes `focus.csv` into `dir` (a staging directory, through `output::create`).
 pub fn write_focus(view: View<'_>, dir: &Path) -> Result<(), Error> {
-    write_focus_as(view, dir, FOCUS_FILE)
+    write_focus_as(view, dir, FOCUS_FILE, Encoding::Plain)
 }
 
-/// [`write_focus`] under another name (a shard's `focus.csv.part`, SPEC §10.9).
-pub fn write_focus_as(view: View<'_>, dir: &Path, name: &str) -> Result<(), Error> {
+/// [`write_focus`] under another name, in `encoding` (a shard's `focus.csv.part`, zstd
+/// frames of a chunk of bills each, SPEC §10.9).
+pub fn write_focus_as(
+    view: View<'_>,
+    dir: &Path,
+    name: &str,
+    encoding: Encoding,
+) -> Result<(), Error> {
     let settings = &view.scenario.settings;
-    let mut out = CsvOut::create(dir, name, &COLUMNS, &settings.calendar, settings.money)?;
+    let (calendar, money) = (&settings.calendar, settings.money);
+    let mut out = CsvOut::create(dir, name, &COLUMNS, calendar, money, encoding)?;
     in_batches(view, |batch| {
-        let texts: Vec<String> = batch
+        let sealed: Vec<std::io::Result<Vec<u8>>> = batch
             .par_chunks(CHUNK)
             .map(|chunk| {
                 let mut sink = CsvSink::new(out.detached(), settings.money);
                 write_rows(view, chunk, &mut sink);
-                sink.rows.into_text()
+                encoding.seal(sink.rows.into_text())
             })
             .collect();
-        texts.iter().try_for_each(|text| out.write_text(text))
+        sealed
+            .into_iter()
+            .try_for_each(|chunk| out.write_sealed(chunk))
     })?;
     out.finish()
 }

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use std::path::Path;
 
 pub use csv_out::cell_text;
+pub use csv_out::Encoding;
 pub use schema::REPORT_FILES;
 
 /// The file format of a run's reports (`run --format`): the nine reports, and `focus`
@@ -56,6 +57,7 @@ pub fn write_reports_as(
             dir,
             prefix: "",
             suffix: "",
+            encoding: Encoding::Plain,
         },
         format,
     )
@@ -63,18 +65,21 @@ pub fn write_reports_as(
 
 /// [`write_reports`] under the names `<prefix>bills.csv<suffix>` and so on: a shard's
 /// partial reports (SPEC §10.9, `crate::shard`), written by the same writers so that their
-/// rows are byte for byte the rows of the unsharded run. Always CSV.
+/// rows are byte for byte the rows of the unsharded run. Always CSV, in `encoding` (a
+/// shard's are zstd frames).
 pub fn write_reports_named(
     scenario: &Scenario,
     results: &Results,
     dir: &Path,
     prefix: &str,
     suffix: &str,
+    encoding: Encoding,
 ) -> Result<(), Error> {
     let dest = csv_out::Dest {
         dir,
         prefix,
         suffix,
+        encoding,
     };
     write_all(scenario, results, dest, Format::Csv)
 }

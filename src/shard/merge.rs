@@ -1,12 +1,16 @@
 //! `trustsim merge` (SPEC §10.9): a streaming k-way merge of partial reports into the
 //! reports, byte-identical to the unsharded run's. Each report is merged on its own: a
 //! binary heap holds one key per input, and the row of the smallest is copied as bytes
-//! from that input's part file. Memory is a buffer per input and file, whatever the size
-//! of the data; the reports are merged in parallel.
+//! from that input's part file. Parts and keys are read through a zstd decoder
+//! (`super::part`); a frame that does not decode or whose checksum fails is a damaged
+//! shard, like a part that does not match its keys. Memory is a few buffers and a zstd
+//! window per input and file, whatever the size of the data; the reports are merged in
+//! parallel.
 
 use super::keys::Key;
 use super::part::{self, Meta, KEYS, PART};
 use crate::error::Error;
+use crate::report::Encoding;
 use rayon::prelude::*;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -57,6 +61,14 @@ pub fn open_set(dirs: &[PathBuf]) -> Result<Vec<Meta>, Error> {
         }
         let path = d.join(part::META);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        if let Some(format) = Meta::other_format(&text) {
+            return Err(bad_set(format!(
+                "{} is a shard of another format ({format}; trustsim {} reads {}): run that shard again with this trustsim",
+                d.display(),
+                env!("CARGO_PKG_VERSION"),
+                part::META_FORMAT
+            )));
+        }
         let meta = Meta::parse(&text).ok_or_else(|| {
             bad_set(format!(
                 "{} is not a shard description trustsim wrote",
@@ -150,10 +162,13 @@ pub fn merge_files(inputs: &[Input], files: &[&str], out: &Path) -> Result<Merge
     Ok(total)
 }
 
+/// A part or keys file, decoded as it is read.
+type Decoded = BufReader<zstd::stream::read::Decoder<'static, BufReader<File>>>;
+
 /// One input's part and keys of one file, being read.
 struct Stream {
-    part: BufReader<File>,
-    keys: BufReader<File>,
+    part: Decoded,
+    keys: Decoded,
     part_path: PathBuf,
     keys_path: PathBuf,
     width: usize,
@@ -164,20 +179,27 @@ impl Stream {
         let part_path = input.dir.join(format!("{}{file}{PART}", input.prefix));
         let keys_path = input.dir.join(format!("{}{file}{KEYS}", input.prefix));
         let open = |p: &Path| {
-            File::open(p)
-                .map(|f| BufReader::with_capacity(BUFFER, f))
-                .map_err(|e| Error::io(p, e))
+            let f = File::open(p).map_err(|e| Error::io(p, e))?;
+            let mut zstd = zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(p, e))?;
+            // The writers' window and no more: a frame that asks for a larger one is not
+            // trustsim's, and cannot make a merge of many inputs take their memory.
+            zstd.window_log_max(Encoding::ZSTD_WINDOW_LOG)
+                .map_err(|e| Error::io(p, e))?;
+            Ok::<_, Error>(BufReader::with_capacity(BUFFER, zstd))
         };
         let (mut part, mut keys) = (open(&part_path)?, open(&keys_path)?);
         let mut line = String::new();
         keys.read_line(&mut line)
-            .map_err(|e| Error::io(&keys_path, e))?;
+            .map_err(|e| read_error(&keys_path, e))?;
         let width = part::keys_width(&line)
             .filter(|&w| Some(w) == super::keys::width(file))
             .ok_or_else(|| corrupt(&keys_path, "not a keys file of this trustsim"))?;
         let mut header = Vec::new();
         part.read_until(b'\n', &mut header)
-            .map_err(|e| Error::io(&part_path, e))?;
+            .map_err(|e| read_error(&part_path, e))?;
+        if header.last() != Some(&b'\n') {
+            return Err(corrupt(&part_path, "has no header"));
+        }
         Ok((
             Stream {
                 part,
@@ -201,7 +223,7 @@ impl Stream {
                 Ok(0) => return Err(corrupt(&self.keys_path, "ends inside a key")),
                 Ok(n) => got += n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io(&self.keys_path, e)),
+                Err(e) => return Err(read_error(&self.keys_path, e)),
             }
         }
         Ok(Some(Key::from_bytes(buf)))
@@ -215,7 +237,7 @@ impl Stream {
             let n = self
                 .part
                 .read_until(b'\n', row)
-                .map_err(|e| Error::io(&self.part_path, e))?;
+                .map_err(|e| read_error(&self.part_path, e))?;
             if n == 0 || row.last() != Some(&b'\n') {
                 return Err(corrupt(&self.part_path, "has fewer rows than its keys"));
             }
@@ -231,7 +253,18 @@ impl Stream {
         self.part
             .fill_buf()
             .map(|b| b.is_empty())
-            .map_err(|e| Error::io(&self.part_path, e))
+            .map_err(|e| read_error(&self.part_path, e))
+    }
+}
+
+/// An error reading `path` through its decoder: the system's (a disk error, a permission)
+/// as it is, and the decoder's (a truncated or corrupt frame, a failed checksum, a file
+/// that is not zstd) as a damaged shard. The decoder's errors carry no OS error code.
+fn read_error(path: &Path, e: std::io::Error) -> Error {
+    if e.raw_os_error().is_some() {
+        Error::io(path, e)
+    } else {
+        corrupt(path, &format!("does not decode ({e})"))
     }
 }
 
