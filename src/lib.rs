@@ -468,6 +468,7 @@ fn run_bounded(
 ) -> Result<RunSummary, Error> {
     let clock = Clock::now();
     watcher.phase(Phase::Reading);
+    shard::memory::give_back_freed_memory();
     let oversized = std::sync::Mutex::new(Vec::new());
     let make_plan = |comps: &[timeline::Component], rows: &[u64], sk: &scenario::Skeleton<'_>| {
         let budget = shard::memory::group_budget(bound, sk.accounts.len(), sk.resources.len());
@@ -533,6 +534,7 @@ fn run_bounded(
     let (mut read, mut simulate, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     watcher.phase(Phase::Simulating(plan.bin_of.len()));
     for g in 0..groups {
+        shard::memory::give_back_freed_memory();
         let t = Clock::now();
         let mut cut = match next.take() {
             Some(cut) => cut,
