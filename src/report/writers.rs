@@ -22,65 +22,23 @@ pub(super) fn write(
     let r = v.results;
     let calendar = &v.scenario.settings.calendar;
     let money = v.scenario.settings.money;
-    let f = format;
+    // One line per report: the rows (asked for again if a Parquet file is widened) and how
+    // each becomes its record.
+    macro_rules! report {
+        ($items:expr, $record:expr) => {
+            write_report(format, dir, calendar, money, || $items, $record)
+        };
+    }
     match id {
-        ReportId::Bills => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.bills.in_order(),
-            |b| v.bill(b),
-        ),
-        ReportId::CouponUse => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.coupon_use.iter(),
-            |c| v.coupon_use(c),
-        ),
-        ReportId::Ledger => {
-            write_report(f, dir, calendar, money, || r.ledger(), |l| v.ledger_row(l))
-        }
-        ReportId::Availability => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.availability.iter(),
-            |a| v.availability(a),
-        ),
-        ReportId::Alerts => {
-            write_report(f, dir, calendar, money, || r.alerts.iter(), |a| v.alert(a))
-        }
-        ReportId::Invoices => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.invoices.iter(),
-            |i| v.invoice(i),
-        ),
-        ReportId::Ownership => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.ownership.iter(),
-            |o| v.ownership(o),
-        ),
-        ReportId::Events => {
-            write_report(f, dir, calendar, money, || r.events.iter(), |e| v.event(e))
-        }
-        ReportId::Summary => write_report(
-            f,
-            dir,
-            calendar,
-            money,
-            || r.summary.iter(),
-            |a| v.summary(a),
-        ),
+        ReportId::Bills => report!(r.bills.in_order(), |b| v.bill(b)),
+        ReportId::CouponUse => report!(r.coupon_use.iter(), |c| v.coupon_use(c)),
+        ReportId::Ledger => report!(r.ledger(), |l| v.ledger_row(l)),
+        ReportId::Availability => report!(r.availability.iter(), |a| v.availability(a)),
+        ReportId::Alerts => report!(r.alerts.iter(), |a| v.alert(a)),
+        ReportId::Invoices => report!(r.invoices.iter(), |i| v.invoice(i)),
+        ReportId::Ownership => report!(r.ownership.iter(), |o| v.ownership(o)),
+        ReportId::Events => report!(r.events.iter(), |e| v.event(e)),
+        ReportId::Summary => report!(r.summary.iter(), |a| v.summary(a)),
     }
 }
 
