@@ -476,8 +476,11 @@ impl<'c> ParquetOut<'c> {
     }
 
     /// Encodes `batch` into the row group, its columns in parallel, and writes the row group
-    /// once it is full. Batches have [`BATCH_ROWS`] rows (the last one fewer), which divides
-    /// [`ROW_GROUP_ROWS`], so a batch never straddles two row groups.
+    /// once it holds [`ROW_GROUP_ROWS`] rows or more. A report's batches have [`BATCH_ROWS`]
+    /// rows (the last one fewer), which divides [`ROW_GROUP_ROWS`], so its row groups are
+    /// exactly that size, as `ArrowWriter` cuts them; focus.parquet's batches (a chunk of
+    /// bills with their credit rows) vary, so its row groups may be up to a batch larger.
+    /// Either way the cut depends only on the rows.
     fn encode(&mut self, batch: &RecordBatch) -> Result<(), ParquetError> {
         if self.group.is_empty() {
             let index = self.writer.flushed_row_groups().len();
