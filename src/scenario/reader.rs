@@ -199,7 +199,10 @@ fn read(
     };
 
     let mut r = Reader {
-        dir,
+        src: table::Source {
+            dir,
+            max_line: super::max_table_line(settings.money.scale),
+        },
         settings: &settings,
         overlay,
         problems: std::mem::take(problems),
@@ -282,7 +285,8 @@ impl Ids {
 }
 
 struct Reader<'a> {
-    dir: &'a Path,
+    /// The scenario's directory, and how long its tables may be at its `money_scale`.
+    src: table::Source<'a>,
     settings: &'a Settings,
     /// A variant's edits, applied to the rows as they are read.
     overlay: Option<&'a Overlay<'a>>,
@@ -420,11 +424,6 @@ impl Reader<'_> {
                 None
             }
         }
-    }
-
-    /// The last line a row of any table may start on, at this scenario's `money_scale`.
-    fn max_line(&self) -> u64 {
-        super::max_table_line(self.settings.money.scale)
     }
 
     /// A money amount at `money_scale` that must be ≥ 0 (or > 0 when `positive`).
@@ -616,38 +615,31 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        let complete = table::read_all(
-            self.dir,
-            &C,
-            self.max_line(),
-            true,
-            &mut problems,
-            |row, p| {
-                if row.is_rejected() {
-                    return define_rejected(&mut seen, row, 0);
-                }
-                let id = Self::id(row, 0, p);
-                let fresh = id
-                    .as_deref()
-                    .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
-                let enterprise = Self::id(row, 1, p);
-                // A variant's balance or threshold replaces the field, as if edited.
-                let patches = self.overlay.map_or(&[][..], |o| o.account(row.get(0)));
-                let fields = &super::variant::Patched::new(row, patches);
-                let balance = if fields.get(2).is_empty() {
-                    Some(Money::ZERO)
-                } else {
-                    self.money(fields, 2, false, p)
-                };
-                let low = self.optional_money(fields, 3, p);
-                let high = self.optional_money(fields, 4, p);
-                if let (true, Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
-                    (fresh, id, enterprise, balance, low, high)
-                {
-                    rows.push((id, enterprise, balance, low, high));
-                }
-            },
-        );
+        let complete = table::read_all(self.src, &C, true, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
+            let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let enterprise = Self::id(row, 1, p);
+            // A variant's balance or threshold replaces the field, as if edited.
+            let patches = self.overlay.map_or(&[][..], |o| o.account(row.get(0)));
+            let fields = &super::variant::Patched::new(row, patches);
+            let balance = if fields.get(2).is_empty() {
+                Some(Money::ZERO)
+            } else {
+                self.money(fields, 2, false, p)
+            };
+            let low = self.optional_money(fields, 3, p);
+            let high = self.optional_money(fields, 4, p);
+            if let (true, Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
+                (fresh, id, enterprise, balance, low, high)
+            {
+                rows.push((id, enterprise, balance, low, high));
+            }
+        });
         let ids = Ids::new(seen, complete);
         if let (Some(o), true) = (self.overlay, complete) {
             o.check_accounts(&ids, &mut problems);
@@ -686,67 +678,58 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        let complete = table::read_all(
-            self.dir,
-            &C,
-            self.max_line(),
-            true,
-            &mut problems,
-            |row, p| {
-                if row.is_rejected() {
-                    return define_rejected(&mut seen, row, 0);
-                }
-                let id = Self::id(row, 0, p);
-                let fresh = id
-                    .as_deref()
-                    .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
-                let account = Self::lookup(accounts, "account", row, 1, p);
-                let product = Self::id(row, 2, p);
-                let billing = match row.get(3) {
-                    "subscription" => Some(BillingMethod::Subscription),
-                    "pay_as_you_go" => Some(BillingMethod::PayAsYouGo),
-                    other => {
-                        row.problem(
-                            p,
-                            3,
-                            format!(
-                                "expected \"subscription\" or \"pay_as_you_go\", got {other:?}"
-                            ),
-                        );
-                        None
-                    }
-                };
-                let cycle = Cycle::parse(row.get(4));
-                if cycle.is_none() {
+        let complete = table::read_all(self.src, &C, true, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
+            let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let account = Self::lookup(accounts, "account", row, 1, p);
+            let product = Self::id(row, 2, p);
+            let billing = match row.get(3) {
+                "subscription" => Some(BillingMethod::Subscription),
+                "pay_as_you_go" => Some(BillingMethod::PayAsYouGo),
+                other => {
                     row.problem(
                         p,
-                        4,
-                        format!(
-                            "expected \"hourly\", \"daily\", \"weekly\" or \"monthly\", got {:?}",
-                            row.get(4)
-                        ),
+                        3,
+                        format!("expected \"subscription\" or \"pay_as_you_go\", got {other:?}"),
                     );
+                    None
                 }
-                let expires_at = self.optional_time(row, 5, p);
-                if billing == Some(BillingMethod::PayAsYouGo) && matches!(expires_at, Ok(Some(_))) {
-                    row.problem(p, 5, "expires_at applies to subscriptions only");
-                    return;
-                }
-                if let (
-                    true,
-                    Some(id),
-                    Some(account),
-                    Some(product),
-                    Some(billing),
-                    Some(cycle),
-                    Ok(exp),
-                ) = (fresh, id, account, product, billing, cycle, expires_at)
-                {
-                    let is_alitelecom = self.settings.alitelecom_products.contains(&*product);
-                    rows.push((id, account, product, is_alitelecom, billing, cycle, exp));
-                }
-            },
-        );
+            };
+            let cycle = Cycle::parse(row.get(4));
+            if cycle.is_none() {
+                row.problem(
+                    p,
+                    4,
+                    format!(
+                        "expected \"hourly\", \"daily\", \"weekly\" or \"monthly\", got {:?}",
+                        row.get(4)
+                    ),
+                );
+            }
+            let expires_at = self.optional_time(row, 5, p);
+            if billing == Some(BillingMethod::PayAsYouGo) && matches!(expires_at, Ok(Some(_))) {
+                row.problem(p, 5, "expires_at applies to subscriptions only");
+                return;
+            }
+            if let (
+                true,
+                Some(id),
+                Some(account),
+                Some(product),
+                Some(billing),
+                Some(cycle),
+                Ok(exp),
+            ) = (fresh, id, account, product, billing, cycle, expires_at)
+            {
+                let is_alitelecom = self.settings.alitelecom_products.contains(&*product);
+                rows.push((id, account, product, is_alitelecom, billing, cycle, exp));
+            }
+        });
         self.problems = problems;
         let ids = Ids::new(seen, complete);
         // One entry per defined id, so usage can index by resource. A rejected row's entry
@@ -796,20 +779,14 @@ impl Reader<'_> {
         use std::sync::atomic::{AtomicU64, Ordering};
         let counts: Vec<AtomicU64> = (0..names.len()).map(|_| AtomicU64::new(0)).collect();
         let mut ignored = Problems::default();
-        let _: Vec<Vec<()>> = table::read_rows_streaming(
-            self.dir,
-            &C,
-            self.max_line(),
-            true,
-            &mut ignored,
-            |row, p| {
+        let _: Vec<Vec<()>> =
+            table::read_rows_streaming(self.src, &C, true, &mut ignored, |row, p| {
                 if let Some(r) = Self::lookup(names, "resource", row, 1, p) {
                     // Counting commutes: the totals do not depend on the chunks' scheduling.
                     counts[r as usize].fetch_add(1, Ordering::Relaxed);
                 }
                 None
-            },
-        );
+            });
         counts.into_iter().map(AtomicU64::into_inner).collect()
     }
 
@@ -847,9 +824,9 @@ impl Reader<'_> {
             (ours || subscription).then_some((usage, row.line))
         };
         let rows = if self.stream {
-            table::read_rows_streaming(self.dir, &C, self.max_line(), true, &mut problems, parse)
+            table::read_rows_streaming(self.src, &C, true, &mut problems, parse)
         } else {
-            table::read_rows(self.dir, &C, self.max_line(), true, &mut problems, parse)
+            table::read_rows(self.src, &C, true, &mut problems, parse)
         };
         let rows = sort_usage(rows, resources.len());
         for pair in rows.windows(2) {
@@ -880,27 +857,20 @@ impl Reader<'_> {
         let mut events = Vec::new();
         let mut seq = 0u32;
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(
-            self.dir,
-            &EVENT_COLUMNS,
-            self.max_line(),
-            false,
-            &mut problems,
-            |row, p| {
-                seq += 1;
-                let Some(o) = self.overlay else {
-                    events.extend(self.event(row, seq, accounts, resources, p));
-                    return;
-                };
-                // A dropped event is gone as if its row were deleted, but every other event
-                // keeps its seq; a retimed one keeps its seq, so its place among the events
-                // of its new instant.
-                if !o.drops(seq) {
-                    let fields = &super::variant::Patched::new(row, o.retimed(seq));
-                    events.extend(self.event(fields, seq, accounts, resources, p));
-                }
-            },
-        );
+        table::read(self.src, &EVENT_COLUMNS, false, &mut problems, |row, p| {
+            seq += 1;
+            let Some(o) = self.overlay else {
+                events.extend(self.event(row, seq, accounts, resources, p));
+                return;
+            };
+            // A dropped event is gone as if its row were deleted, but every other event
+            // keeps its seq; a retimed one keeps its seq, so its place among the events
+            // of its new instant.
+            if !o.drops(seq) {
+                let fields = &super::variant::Patched::new(row, o.retimed(seq));
+                events.extend(self.event(fields, seq, accounts, resources, p));
+            }
+        });
         if let Some(o) = self.overlay {
             o.check_seqs(seq, &mut problems);
             for added in o.added() {
@@ -1014,53 +984,45 @@ impl Reader<'_> {
         let mut seen = BTreeMap::new();
         let mut rows = Vec::new();
         let mut problems = std::mem::take(&mut self.problems);
-        let complete = table::read_all(
-            self.dir,
-            &C,
-            self.max_line(),
-            false,
-            &mut problems,
-            |row, p| {
-                if row.is_rejected() {
-                    return define_rejected(&mut seen, row, 0);
+        let complete = table::read_all(self.src, &C, false, &mut problems, |row, p| {
+            if row.is_rejected() {
+                return define_rejected(&mut seen, row, 0);
+            }
+            let id = Self::id(row, 0, p);
+            let fresh = id
+                .as_deref()
+                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let owner = Self::lookup(accounts, "account", row, 1, p);
+            let amount = self.money(row, 2, false, p);
+            let from = self.time(row, 3, p);
+            let until = self.optional_time(row, 4, p);
+            if let (Some(f), Ok(Some(u))) = (from, until) {
+                if u <= f {
+                    row.problem(p, 4, "expected valid_until to be after valid_from");
+                    return;
                 }
-                let id = Self::id(row, 0, p);
-                let fresh = id
-                    .as_deref()
-                    .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
-                let owner = Self::lookup(accounts, "account", row, 1, p);
-                let amount = self.money(row, 2, false, p);
-                let from = self.time(row, 3, p);
-                let until = self.optional_time(row, 4, p);
-                if let (Some(f), Ok(Some(u))) = (from, until) {
-                    if u <= f {
-                        row.problem(p, 4, "expected valid_until to be after valid_from");
+            }
+            let products = match row.get(5) {
+                "" | "*" => Products::All,
+                list => {
+                    let codes: Vec<Box<str>> = list.split('|').map(|c| c.trim().into()).collect();
+                    if codes.iter().any(|c| c.is_empty() || &**c == "*") {
+                        row.problem(
+                            p,
+                            5,
+                            format!("expected product codes joined by |, got {list:?}"),
+                        );
                         return;
                     }
+                    Products::Only(codes)
                 }
-                let products = match row.get(5) {
-                    "" | "*" => Products::All,
-                    list => {
-                        let codes: Vec<Box<str>> =
-                            list.split('|').map(|c| c.trim().into()).collect();
-                        if codes.iter().any(|c| c.is_empty() || &**c == "*") {
-                            row.problem(
-                                p,
-                                5,
-                                format!("expected product codes joined by |, got {list:?}"),
-                            );
-                            return;
-                        }
-                        Products::Only(codes)
-                    }
-                };
-                if let (true, Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
-                    (fresh, id, owner, amount, from, until)
-                {
-                    rows.push((id, owner, amount, from, until, products));
-                }
-            },
-        );
+            };
+            if let (true, Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
+                (fresh, id, owner, amount, from, until)
+            {
+                rows.push((id, owner, amount, from, until, products));
+            }
+        });
         self.problems = problems;
         let names = Ids::new(seen, complete);
         let mut coupons: Vec<Coupon> = rows
@@ -1090,69 +1052,62 @@ impl Reader<'_> {
         // Rows accepted so far, by account and product: their validity intervals, disjoint.
         let mut taken: BTreeMap<(AccountId, Option<Box<str>>), Validity> = BTreeMap::new();
         let mut problems = std::mem::take(&mut self.problems);
-        table::read(
-            self.dir,
-            &C,
-            self.max_line(),
-            false,
-            &mut problems,
-            |row, p| {
-                let account = Self::lookup(accounts, "account", row, 0, p);
-                let product = Self::id(row, 1, p);
-                let pct = self.amount(row, 2, PERCENT_FRACTION_DIGITS, p);
-                if let Some(v) = pct {
-                    if v < Decimal::ZERO || v > Decimal::ONE_HUNDRED {
-                        row.problem(
-                            p,
-                            2,
-                            format!("expected a percentage from 0 to 100, got {v}"),
-                        );
-                        return;
-                    }
+        table::read(self.src, &C, false, &mut problems, |row, p| {
+            let account = Self::lookup(accounts, "account", row, 0, p);
+            let product = Self::id(row, 1, p);
+            let pct = self.amount(row, 2, PERCENT_FRACTION_DIGITS, p);
+            if let Some(v) = pct {
+                if v < Decimal::ZERO || v > Decimal::ONE_HUNDRED {
+                    row.problem(
+                        p,
+                        2,
+                        format!("expected a percentage from 0 to 100, got {v}"),
+                    );
+                    return;
                 }
-                let from = self.optional_time(row, 3, p);
-                let until = self.optional_time(row, 4, p);
-                if let (Ok(Some(f)), Ok(Some(u))) = (from, until) {
-                    if u <= f {
-                        row.problem(p, 4, "expected valid_until to be after valid_from");
-                        return;
-                    }
+            }
+            let from = self.optional_time(row, 3, p);
+            let until = self.optional_time(row, 4, p);
+            if let (Ok(Some(f)), Ok(Some(u))) = (from, until) {
+                if u <= f {
+                    row.problem(p, 4, "expected valid_until to be after valid_from");
+                    return;
                 }
-                if let (
-                    Some(account),
-                    Some(product),
-                    Some(percent_off),
-                    Ok(valid_from),
-                    Ok(valid_until),
-                ) = (account, product, pct, from, until)
-                {
-                    let product = (&*product != "*").then_some(product);
-                    let account = AccountId(account);
-                    // Overlapping rows for one account and product would make the discount
-                    // ambiguous. The later row is the mistake, like a duplicate id: checked
-                    // here, as it is read, so the problem comes in line order with the rest.
-                    let key = (account, product);
-                    let validity = taken.entry(key.clone()).or_default();
-                    if let Err(first) = validity.insert(valid_from, valid_until, row.line) {
-                        p.add(
+            }
+            if let (
+                Some(account),
+                Some(product),
+                Some(percent_off),
+                Ok(valid_from),
+                Ok(valid_until),
+            ) = (account, product, pct, from, until)
+            {
+                let product = (&*product != "*").then_some(product);
+                let account = AccountId(account);
+                // Overlapping rows for one account and product would make the discount
+                // ambiguous. The later row is the mistake, like a duplicate id: checked
+                // here, as it is read, so the problem comes in line order with the rest.
+                let key = (account, product);
+                let validity = taken.entry(key.clone()).or_default();
+                if let Err(first) = validity.insert(valid_from, valid_until, row.line) {
+                    p.add(
                         ProblemKind::Overlap,
                         C.file,
                         row.line,
                         "valid_from",
                         format!("validity overlaps the row on line {first} for the same account and product"),
                     );
-                        return;
-                    }
-                    rows.push(Discount {
-                        account,
-                        product: key.1,
-                        percent_off,
-                        valid_from,
-                        valid_until,
-                    });
+                    return;
                 }
-            },
-        );
+                rows.push(Discount {
+                    account,
+                    product: key.1,
+                    percent_off,
+                    valid_from,
+                    valid_until,
+                });
+            }
+        });
         // The order the engine has always seen them in: by account, product, start.
         rows.sort_by(|a, b| {
             (a.account, &a.product, a.valid_from).cmp(&(b.account, &b.product, b.valid_from))

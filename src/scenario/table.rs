@@ -61,17 +61,25 @@ impl<'r> Row<'r> {
     }
 }
 
+/// Where a scenario's tables are read from, and how long one may be.
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Source<'a> {
+    pub dir: &'a Path,
+    /// The last line a row may start on (`super::max_table_line` of the scenario's
+    /// `money_scale`).
+    pub max_line: u64,
+}
+
 /// Reads `dir/file`, calling `each` for every well-formed data row in file order. An absent
 /// file is empty (reported as missing if `must_exist`). Stops early once `problems` is full.
 pub(super) fn read(
-    dir: &Path,
+    source: Source<'_>,
     columns: &Columns,
-    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
 ) {
-    read_all(dir, columns, max_line, must_exist, problems, |row, p| {
+    read_all(source, columns, must_exist, problems, |row, p| {
         if !row.is_rejected() {
             each(row, p);
         }
@@ -85,20 +93,19 @@ pub(super) fn read(
 /// and the rows it swallowed cannot be read reliably), so that references into the table
 /// cannot be checked.
 pub(super) fn read_all(
-    dir: &Path,
+    source: Source<'_>,
     columns: &Columns,
-    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     mut each: impl FnMut(&Row<'_>, &mut Problems),
 ) -> bool {
-    let text = match open(dir, columns, must_exist, problems) {
+    let text = match open(source.dir, columns, must_exist, problems) {
         File::Bytes(text) => text,
         // An absent optional table is empty, and complete.
         File::Absent => return true,
         File::Unusable => return false,
     };
-    let Some(header) = header(&text, columns, max_line, problems) else {
+    let Some(header) = header(&text, columns, source.max_line, problems) else {
         return false;
     };
     records(
@@ -116,17 +123,16 @@ pub(super) fn read_all(
 /// break ends a record). Returns the rows of each chunk, chunks in file order (so rows are
 /// in file order when read one chunk after the other); problems come out in file order.
 pub(super) fn read_rows<T: Send>(
-    dir: &Path,
+    source: Source<'_>,
     columns: &Columns,
-    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
 ) -> Vec<Vec<T>> {
-    let File::Bytes(text) = open(dir, columns, must_exist, problems) else {
+    let File::Bytes(text) = open(source.dir, columns, must_exist, problems) else {
         return Vec::new();
     };
-    let Some(header) = header(&text, columns, max_line, problems) else {
+    let Some(header) = header(&text, columns, source.max_line, problems) else {
         return Vec::new();
     };
     let rest = &text[header.end..];
@@ -210,32 +216,30 @@ const STREAM_BLOCK: usize = 16 << 20;
 /// blocks are cut after a `\n`, as [`read_rows`]'s chunks are, so the rows and problems are
 /// the same either way.
 pub(super) fn read_rows_streaming<T: Send>(
-    dir: &Path,
+    source: Source<'_>,
     columns: &Columns,
-    max_line: u64,
     must_exist: bool,
     problems: &mut Problems,
     each: impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync,
 ) -> Vec<Vec<T>> {
-    match stream_rows(dir, columns, max_line, &each, STREAM_BLOCK) {
+    match stream_rows(source, columns, &each, STREAM_BLOCK) {
         Some((chunks, found)) => {
             problems.extend(found);
             chunks
         }
-        None => read_rows(dir, columns, max_line, must_exist, problems, each),
+        None => read_rows(source, columns, must_exist, problems, each),
     }
 }
 
 /// The streamed rows and problems of a plain file, or `None` (see [`read_rows_streaming`]).
 fn stream_rows<T: Send>(
-    dir: &Path,
+    source: Source<'_>,
     columns: &Columns,
-    max_line: u64,
     each: &(impl Fn(&Row<'_>, &mut Problems) -> Option<T> + Sync),
     block: usize,
 ) -> Option<(Vec<Vec<T>>, Problems)> {
     use std::io::Read;
-    let path = dir.join(columns.file);
+    let path = source.dir.join(columns.file);
     if !std::fs::metadata(&path).ok()?.is_file() {
         return None;
     }
@@ -268,7 +272,7 @@ fn stream_rows<T: Send>(
     if first_cut == 0 || !plain(&buf[..first_cut]) {
         return None;
     }
-    let header = header(&buf[..first_cut], columns, max_line, &mut found)?;
+    let header = header(&buf[..first_cut], columns, source.max_line, &mut found)?;
     let mut chunks = Vec::new();
     let (mut start, mut line) = (header.end, header.data_line);
     loop {
@@ -681,6 +685,13 @@ fn map_header(
 
 #[cfg(test)]
 mod tests {
+    fn source(dir: &tempfile::TempDir) -> Source<'_> {
+        Source {
+            dir: dir.path(),
+            max_line: crate::scenario::MAX_TABLE_LINE,
+        }
+    }
+
     /// What [`read_rows`] gives: each row's (line, first field), and the problems.
     fn rows_of(
         chunks: Vec<Vec<(u64, String)>>,
@@ -694,7 +705,6 @@ mod tests {
 
     #[test]
     fn a_streamed_table_gives_the_rows_and_problems_of_a_whole_read() {
-        const MAX: u64 = crate::scenario::MAX_TABLE_LINE;
         const C: Columns = Columns {
             file: "usage.csv",
             names: &["time", "resource_id", "amount"],
@@ -719,16 +729,16 @@ mod tests {
         }
         std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
         let mut p = Problems::default();
-        let whole = rows_of(read_rows(dir.path(), &C, MAX, true, &mut p, each), p);
+        let whole = rows_of(read_rows(source(&dir), &C, true, &mut p, each), p);
         assert!(!whole.0.is_empty() && !whole.1.is_empty());
         for block in [7, 64, 1000, 1 << 20] {
-            let (chunks, found) = stream_rows(dir.path(), &C, MAX, &each, block).expect("plain");
+            let (chunks, found) = stream_rows(source(&dir), &C, &each, block).expect("plain");
             assert_eq!(rows_of(chunks, found), whole, "blocks of {block} bytes");
         }
         // A quote anywhere: not streamed (the whole read decides where records end).
         text.push_str("\"t\",r,1\n");
         std::fs::write(dir.path().join("usage.csv"), &text).expect("write");
-        assert!(stream_rows(dir.path(), &C, MAX, &each, 64).is_none());
+        assert!(stream_rows(source(&dir), &C, &each, 64).is_none());
     }
 
     use super::*;
