@@ -13,20 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/trustsim-duckdb.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-
-bin=target/release/trustsim
-[[ -x $bin ]] || bin=target/debug/trustsim
-if [[ ! -x $bin ]]; then
-    cargo build --quiet
-    bin=target/debug/trustsim
-fi
-bin="$root/$bin"
+source .ci/lib.sh
+work_dir duckdb
+trustsim_bin
 
 echo "== duckdb (venv in $work)"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check duckdb==2.0.1
+venv_with duckdb==2.0.1
 
 echo "== generate a fleet (2 mains, 3 days)"
 "$bin" generate --quiet --out "$work/fleet" --mains 2 --days 3 >/dev/null

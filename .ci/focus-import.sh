@@ -12,19 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rows="${1:-50000}"
-work="$(mktemp -d "${TMPDIR:-/tmp}/trustsim-focus.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-
-bin=target/release/trustsim
-[[ -x $bin ]] || bin=target/debug/trustsim
-if [[ ! -x $bin ]]; then
-    cargo build --quiet
-    bin=target/debug/trustsim
-fi
+source .ci/lib.sh
+work_dir focus
+trustsim_bin
 
 echo "== focus-data-toolkit (venv in $work)"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check focus-data-toolkit==0.14.1
+venv_with focus-data-toolkit==0.14.1
 
 echo "== generate $rows rows (aws, FOCUS 1.2, seed 1)"
 "$work/venv/bin/focus-toolkit" generate --provider aws --focus-version 1.2 \

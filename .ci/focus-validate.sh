@@ -12,21 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/trustsim-focus-validate.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
-
-bin=target/release/trustsim
-[[ -x $bin ]] || bin=target/debug/trustsim
-if [[ ! -x $bin ]]; then
-    cargo build --quiet
-    bin=target/debug/trustsim
-fi
-bin="$root/$bin"
+source .ci/lib.sh
+work_dir focus-validate
+trustsim_bin
 
 echo "== focus-validator (venv in $work)"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check \
-    focus-validator==1.0.0 "multimethod<1.11"
+venv_with focus-validator==1.0.0 "multimethod<1.11"
 # The validator reads focus_validator/utils/currency_codes.csv relative to the working
 # directory: it runs from its own site-packages.
 site="$("$work/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"

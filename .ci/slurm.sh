@@ -29,13 +29,12 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
     apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends slurm-wlm munge >/dev/null
 fi
 
-bin="${TRUSTSIM_BIN:-}"
-if [[ -z $bin ]]; then
-    bin=target/release/trustsim
-    [[ -x $bin ]] || bin=target/debug/trustsim
-    [[ -x $bin ]] || { cargo build --quiet && bin=target/debug/trustsim; }
+source .ci/lib.sh
+if [[ -n ${TRUSTSIM_BIN:-} ]]; then
+    bin="$(realpath "$TRUSTSIM_BIN")"
+else
+    trustsim_bin
 fi
-bin="$(realpath "$bin")"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/trustsim-slurm.XXXXXX")"
 # munged (user munge) must reach its socket directory inside.
