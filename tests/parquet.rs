@@ -6,6 +6,8 @@
 //! thread count, and a parquet run replaces a CSV run's reports in the same directory.
 
 use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use ::parquet::basic::{Compression, Encoding};
+use ::parquet::file::reader::{FileReader, SerializedFileReader};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Decimal128Type, Int32Type, Int64Type, TimestampMillisecondType};
 use arrow_array::{Array, RecordBatch};
@@ -13,7 +15,7 @@ use arrow_schema::{DataType, TimeUnit};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 use trustsim::report::read::{self, Value};
-use trustsim::report::schema::{self, Kind, Schema};
+use trustsim::report::schema::{self, Column, Kind, Schema};
 use trustsim::report::Format;
 
 /// Runs `scenario` into a fresh directory, as `format`, with focus.
@@ -49,9 +51,11 @@ fn read_parquet(path: &Path) -> (arrow_schema::SchemaRef, Vec<RecordBatch>) {
 /// The type SPEC §10.8 (and the task's choices, docs/interpretations.md 93) give a
 /// column of a file whose amounts all have fewer than 18 digits at money_scale (`narrow`),
 /// or not.
-fn expected_type(kind: Kind, scale: u32, narrow: bool) -> DataType {
+fn expected_type(column: &Column, scale: u32, narrow: bool) -> DataType {
     let precision = if narrow { 18 } else { 29 };
-    match kind {
+    match column.kind {
+        // A bill id (nearly) never repeats: plain text, not a dictionary.
+        Kind::Id if column.name == "bill_id" || column.name == "x_BillId" => DataType::Utf8,
         Kind::Id => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
         Kind::Text | Kind::Month => DataType::Utf8,
         Kind::Amount => DataType::Decimal128(precision, i8::try_from(scale).expect("scale 0-8")),
@@ -144,7 +148,7 @@ fn assert_twin(csv: &Path, pq: &Path, report: &'static Schema, scale: u32) -> (u
     for (field, column) in arrow.fields().iter().zip(report.columns) {
         assert_eq!(
             field.data_type(),
-            &expected_type(column.kind, scale, is_narrow),
+            &expected_type(column, scale, is_narrow),
             "{path:?}: {}",
             column.name
         );
@@ -349,6 +353,59 @@ fn every_parquet_report_holds_the_rows_of_its_csv_twin() {
         nulls_seen,
         "some ledger row has no bill: nulls were compared"
     );
+}
+
+/// The encodings and codec of each column chunk of `path`'s first row group, by name.
+fn chunk_encodings(path: &Path) -> Vec<(String, Vec<Encoding>, Compression)> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let reader = SerializedFileReader::new(file).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let group = reader.metadata().row_group(0);
+    group
+        .columns()
+        .iter()
+        .map(|c| {
+            (
+                c.column_path().string(),
+                c.encodings().collect(),
+                c.compression(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn times_and_narrow_amounts_are_delta_packed_ids_dictionary_encoded_bill_ids_plain() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    for wide in [false, true] {
+        let (_keep, out) = run(
+            &quickstart_at_scale(scratch.path(), 8, wide),
+            Format::Parquet,
+        );
+        for (column, encodings, codec) in chunk_encodings(&out.join("bills.parquet")) {
+            assert_eq!(codec, Compression::SNAPPY, "{column}");
+            let kind = schema::BILLS
+                .columns
+                .iter()
+                .find(|c| c.name == column)
+                .map(|c| c.kind);
+            let delta = encodings.contains(&Encoding::DELTA_BINARY_PACKED);
+            let dictionary = encodings.contains(&Encoding::RLE_DICTIONARY);
+            match kind {
+                Some(Kind::Instant) => assert!(delta && !dictionary, "{column}: {encodings:?}"),
+                // A wide amount is a fixed-length byte array, which delta packing does not take.
+                Some(Kind::Amount) => assert_eq!(
+                    (delta, dictionary),
+                    (!wide, false),
+                    "{column} (wide {wide}): {encodings:?}"
+                ),
+                Some(Kind::Id) if column == "bill_id" => {
+                    assert!(!dictionary && !delta, "{column}: {encodings:?}")
+                }
+                Some(Kind::Id | Kind::Text) => assert!(dictionary, "{column}: {encodings:?}"),
+                other => panic!("{column}: {other:?}"),
+            }
+        }
+    }
 }
 
 #[test]

@@ -26,6 +26,9 @@ use crate::scenario::BillingMethod;
 use rayon::prelude::*;
 use std::path::Path;
 
+/// The column of [`COLUMNS`] whose text each row assembles, `ChargeDescription`.
+const DESCRIPTION: usize = 8;
+
 /// The file `run --focus` writes beside the reports.
 pub const FOCUS_FILE: &str = "focus.csv";
 
@@ -188,7 +191,7 @@ pub fn write_focus_parquet(view: View<'_>, dir: &Path) -> Result<(), Error> {
 }
 
 /// The rows of a chunk of bills, each with the range of its coupon uses, into `sink`.
-fn write_rows(view: View<'_>, chunk: &[BillUses<'_>], sink: &mut impl FocusSink) {
+fn write_rows<'a>(view: View<'a>, chunk: &[BillUses<'a>], sink: &mut impl FocusSink<'a>) {
     let uses = &view.results.coupon_use;
     for (bill, range) in chunk {
         let row = FocusRow::of_bill(view, bill);
@@ -234,15 +237,21 @@ fn parquet_columns() -> Vec<Column> {
 }
 
 /// Where a FOCUS row's cells go: the CSV formatter ([`CsvSink`]) or a Parquet batch.
-trait FocusSink {
+/// Cells borrow from the run (`'a`); a text made for the row alone goes to `text`.
+trait FocusSink<'a> {
     /// The cell of column `i` of [`COLUMNS`].
-    fn cell(&mut self, i: usize, cell: Cell<'_>);
+    fn cell(&mut self, i: usize, cell: Cell<'a>);
+    /// The text cell of column `i`, assembled for this row.
+    fn text(&mut self, i: usize, text: &str);
     fn end_row(&mut self);
 }
 
-impl FocusSink for BatchBuilder<'_> {
-    fn cell(&mut self, i: usize, cell: Cell<'_>) {
+impl<'a> FocusSink<'a> for BatchBuilder<'a> {
+    fn cell(&mut self, i: usize, cell: Cell<'a>) {
         BatchBuilder::cell(self, i, cell);
+    }
+    fn text(&mut self, i: usize, text: &str) {
+        BatchBuilder::text(self, i, text);
     }
     fn end_row(&mut self) {}
 }
@@ -267,8 +276,11 @@ impl<'a> CsvSink<'a> {
     }
 }
 
-impl FocusSink for CsvSink<'_> {
-    fn cell(&mut self, _: usize, cell: Cell<'_>) {
+impl<'a> FocusSink<'a> for CsvSink<'_> {
+    fn text(&mut self, _: usize, text: &str) {
+        self.rows.cell(Cell::Text(text));
+    }
+    fn cell(&mut self, _: usize, cell: Cell<'a>) {
         match cell {
             Cell::Amount(m) => self.rows.cell(Cell::Text(&decimal(self.money, m))),
             Cell::Instant(t) => {
@@ -309,12 +321,12 @@ impl FocusRow {
     }
 
     /// One row: the bill's own (`credit` none) or one coupon use of it.
-    fn write(
+    fn write<'a>(
         &self,
-        rows: &mut impl FocusSink,
-        view: View<'_>,
-        bill: &BillRecord<'_>,
-        credit: Option<&CouponUseRecord<'_>>,
+        rows: &mut impl FocusSink<'a>,
+        view: View<'a>,
+        bill: &BillRecord<'a>,
+        credit: Option<&CouponUseRecord<'a>>,
     ) {
         let settings = &view.scenario.settings;
         let provider = Cell::Text(&settings.provider);
@@ -359,7 +371,7 @@ impl FocusRow {
             Cell::Instant(self.billing_start),
             Cell::Text(category),
             Cell::Empty,
-            Cell::Text(&description),
+            Cell::Empty, // the description, below
             Cell::Text(frequency),
             Cell::Instant(bill.cycle_end),
             Cell::Instant(bill.cycle_start),
@@ -406,8 +418,12 @@ impl FocusRow {
             credit.map_or(Cell::Empty, |c| Cell::Id(c.coupon_id)),
         ];
         debug_assert_eq!(cells.len(), COLUMNS.len());
+        debug_assert_eq!(COLUMNS[DESCRIPTION], "ChargeDescription");
         for (i, cell) in cells.into_iter().enumerate() {
-            rows.cell(i, cell);
+            match i {
+                DESCRIPTION => rows.text(i, &description),
+                _ => rows.cell(i, cell),
+            }
         }
         rows.end_row();
     }
