@@ -254,8 +254,9 @@ impl<'a> BatchBuilder<'a> {
 
     /// Records' cells, in their schema's column order: a block of [`BLOCK_ROWS`] rows' cells
     /// at a time is laid out row by row, then each column's cells of the block go to its
-    /// builder in one loop of one type. Cell by cell, the dispatch on every cell's column
-    /// and kind was a quarter of a Parquet run.
+    /// builder in one loop of one type, instead of a dispatch on every cell's column and
+    /// kind (which measured a few per cent slower: the least of 12 one-thread write phases
+    /// of a 20-main week, 2.42 s against 2.36 s).
     pub fn records<R: Record<'a>>(&mut self, records: impl Iterator<Item = R>) {
         let width = R::SCHEMA.columns.len();
         let mut block: Vec<Cell<'a>> = Vec::with_capacity(BLOCK_ROWS * width);
@@ -414,7 +415,9 @@ impl<'a> BatchBuilder<'a> {
 /// values live for `'a`, which outlasts the column, so while it is built no other string
 /// can sit at a value's address, and the value cannot change: the address and length
 /// identify it. (Building through arrow's `StringDictionaryBuilder`, a hash of every
-/// string, was a fifth of a Parquet run; a map ordered by address, a tenth.)
+/// string, was a fifth of a Parquet run. Before this, a map ordered by address with a
+/// comparison of every value, and bill ids through the same dictionary, the write phase
+/// of a 4-main week took 4.30 G instructions; with this and plain bill ids, 3.82 G.)
 struct IdColumn<'a> {
     keys: Int32Builder,
     values: StringBuilder,
