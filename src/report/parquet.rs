@@ -191,9 +191,12 @@ impl ColumnBuilder<'_> {
 /// each) stay in a core's cache while each column takes its own.
 const BLOCK_ROWS: usize = 1024;
 
-/// Bytes of text reserved per row of a text column, and of a bill id column: a batch's
+/// Bytes reserved per row of a text column (a product, a cycle, a rule id): a batch's
 /// builders grow at most a few times.
 const TEXT_BYTES: usize = 8;
+
+/// Bytes reserved per row of a bill id column: `resource@2026-03-01T00:00:00+08:00` is
+/// about 35.
 const BILL_ID_BYTES: usize = 40;
 
 /// One record batch being built from model rows: cells are converted as the CSV writer
