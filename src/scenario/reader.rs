@@ -359,6 +359,16 @@ impl Reader<'_> {
         Some(v.into())
     }
 
+    /// The id a row of a defining table gives in column 0: valid and not defined on an
+    /// earlier row (`seen`), or None after the problem.
+    fn new_id(
+        seen: &mut BTreeMap<Box<str>, u64>,
+        row: &Row<'_>,
+        problems: &mut Problems,
+    ) -> Option<Box<str>> {
+        Self::id(row, 0, problems).filter(|id| check_duplicate(seen, id, row, 0, problems))
+    }
+
     /// The index of the id in column `col`, defined in `names`. None (after a problem, except
     /// for an id of an incomplete table, see [`Ids`]) when it is empty or unknown.
     fn lookup(
@@ -619,10 +629,7 @@ impl Reader<'_> {
             if row.is_rejected() {
                 return define_rejected(&mut seen, row, 0);
             }
-            let id = Self::id(row, 0, p);
-            let fresh = id
-                .as_deref()
-                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let id = Self::new_id(&mut seen, row, p);
             let enterprise = Self::id(row, 1, p);
             // A variant's balance or threshold replaces the field, as if edited.
             let patches = self.overlay.map_or(&[][..], |o| o.account(row.get(0)));
@@ -634,8 +641,8 @@ impl Reader<'_> {
             };
             let low = self.optional_money(fields, 3, p);
             let high = self.optional_money(fields, 4, p);
-            if let (true, Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
-                (fresh, id, enterprise, balance, low, high)
+            if let (Some(id), Some(enterprise), Some(balance), Ok(low), Ok(high)) =
+                (id, enterprise, balance, low, high)
             {
                 rows.push((id, enterprise, balance, low, high));
             }
@@ -682,10 +689,7 @@ impl Reader<'_> {
             if row.is_rejected() {
                 return define_rejected(&mut seen, row, 0);
             }
-            let id = Self::id(row, 0, p);
-            let fresh = id
-                .as_deref()
-                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let id = Self::new_id(&mut seen, row, p);
             let account = Self::lookup(accounts, "account", row, 1, p);
             let product = Self::id(row, 2, p);
             let billing = match row.get(3) {
@@ -716,15 +720,8 @@ impl Reader<'_> {
                 row.problem(p, 5, "expires_at applies to subscriptions only");
                 return;
             }
-            if let (
-                true,
-                Some(id),
-                Some(account),
-                Some(product),
-                Some(billing),
-                Some(cycle),
-                Ok(exp),
-            ) = (fresh, id, account, product, billing, cycle, expires_at)
+            if let (Some(id), Some(account), Some(product), Some(billing), Some(cycle), Ok(exp)) =
+                (id, account, product, billing, cycle, expires_at)
             {
                 let is_alitelecom = self.settings.alitelecom_products.contains(&*product);
                 rows.push((id, account, product, is_alitelecom, billing, cycle, exp));
@@ -988,10 +985,7 @@ impl Reader<'_> {
             if row.is_rejected() {
                 return define_rejected(&mut seen, row, 0);
             }
-            let id = Self::id(row, 0, p);
-            let fresh = id
-                .as_deref()
-                .is_some_and(|id| check_duplicate(&mut seen, id, row, 0, p));
+            let id = Self::new_id(&mut seen, row, p);
             let owner = Self::lookup(accounts, "account", row, 1, p);
             let amount = self.money(row, 2, false, p);
             let from = self.time(row, 3, p);
@@ -1017,8 +1011,8 @@ impl Reader<'_> {
                     Products::Only(codes)
                 }
             };
-            if let (true, Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
-                (fresh, id, owner, amount, from, until)
+            if let (Some(id), Some(owner), Some(amount), Some(from), Ok(until)) =
+                (id, owner, amount, from, until)
             {
                 rows.push((id, owner, amount, from, until, products));
             }
