@@ -40,7 +40,6 @@ use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::ColumnPath;
 use rayon::prelude::*;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::BufWriter;
 use std::marker::PhantomData;
 use std::path::Path;
@@ -425,9 +424,10 @@ struct IdColumn<'a> {
     keys: Int32Builder,
     values: StringBuilder,
     /// Each value's key by its address and length. Only ever queried, never iterated, so
-    /// hash order cannot reach output (keys are given in first-seen order).
+    /// hash order cannot reach output (keys are given in first-seen order); foldhash's
+    /// fixed-seed hasher, as addresses are not chosen by users.
     #[allow(clippy::disallowed_types)]
-    by_address: std::collections::HashMap<(usize, usize), i32, BuildHasherDefault<AddressHasher>>,
+    by_address: std::collections::HashMap<(usize, usize), i32, foldhash::fast::FixedState>,
     /// The last value's address and key: a payer or pricing account repeats over runs of
     /// rows.
     last: Option<((usize, usize), i32)>,
@@ -469,32 +469,6 @@ impl<'a> IdColumn<'a> {
 
     fn finish(mut self) -> Result<DictionaryArray<Int32Type>, ArrowError> {
         DictionaryArray::try_new(self.keys.finish(), Arc::new(self.values.finish()))
-    }
-}
-
-/// The hasher of [`IdColumn`]'s addresses: two words, mixed by one multiplication each
-/// (the `FxHash` step). Addresses are not chosen by users, and the map is never iterated,
-/// so neither flooding nor order can leak into output.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl Hasher for AddressHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
